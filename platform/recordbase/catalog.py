@@ -1,0 +1,167 @@
+"""The catalog: every entity of one metadata version, with its SQLAlchemy tables.
+
+A catalog is built from the system tables and then shared, read-only, by all the
+requests that see that version. ``CatalogCache`` notices when another process has
+bumped the version and builds a fresh one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+
+from recordbase import systables
+from recordbase.errors import NotFound
+from recordbase.fields.base import FieldType
+from recordbase.fields.registry import FieldTypeRegistry
+from recordbase.model import EntityDef, FieldDef
+
+
+@dataclass
+class Catalog:
+    version: int
+    registry: FieldTypeRegistry
+    entities: dict[str, EntityDef] = field(default_factory=dict)
+    tables: dict[int, sa.Table] = field(default_factory=dict)
+    extra_tables: dict[int, sa.Table] = field(default_factory=dict)
+    metadata: sa.MetaData = field(default_factory=sa.MetaData)
+
+    def entity(self, name: str) -> EntityDef:
+        ent = self.entities.get(name)
+        if ent is None or ent.removed:
+            raise NotFound(f"There is no entity named {name!r}.")
+        return ent
+
+    def entity_by_id(self, entity_id: int) -> EntityDef:
+        for ent in self.entities.values():
+            if ent.id == entity_id:
+                return ent
+        raise NotFound(f"There is no entity with id {entity_id}.")
+
+    def live_entities(self) -> list[EntityDef]:
+        return [e for e in self.entities.values() if not e.removed]
+
+    def table(self, entity: EntityDef | str) -> sa.Table:
+        ent = self.entity(entity) if isinstance(entity, str) else entity
+        return self.tables[ent.id]
+
+    def type_of(self, fdef: FieldDef) -> FieldType:
+        return self.registry.get(fdef.type)
+
+    def fields_targeting(self, entity: EntityDef) -> list[tuple[EntityDef, FieldDef]]:
+        """Fields of any entity whose ``target`` option names this entity."""
+        out = []
+        for ent in self.entities.values():
+            for f in ent.all_fields:
+                if f.options.get("target") == entity.name:
+                    out.append((ent, f))
+        return out
+
+
+def entity_from_rows(row: Mapping[str, Any], field_rows: Iterable[Mapping[str, Any]]) -> EntityDef:
+    fdefs = tuple(
+        FieldDef(
+            id=f["id"],
+            entity_id=row["id"],
+            name=f["name"],
+            label=f["label"],
+            type=f["type"],
+            options=MappingProxyType(dict(f["options"] or {})),
+            required=f["required"],
+            unique=f["is_unique"],
+            indexed=f["indexed"],
+            default=f["default"],
+            help=f["help"],
+            position=f["position"],
+            removed=f["removed"],
+        )
+        for f in sorted(field_rows, key=lambda r: (r["position"], r["id"]))
+    )
+    return EntityDef(
+        id=row["id"],
+        name=row["name"],
+        label=row["label"],
+        label_plural=row["label_plural"],
+        directory=row["directory"],
+        tree=row["tree"],
+        child=row["child"],
+        title_field=row["title_field"],
+        removed=row["removed"],
+        all_fields=fdefs,
+    )
+
+
+def read_version(conn: sa.Connection) -> int:
+    version = conn.execute(
+        sa.select(systables.meta_version.c.version).where(systables.meta_version.c.id == 1)
+    ).scalar()
+    return int(version or 0)
+
+
+def load_catalog(conn: sa.Connection, registry: FieldTypeRegistry) -> Catalog:
+    version = read_version(conn)
+    ent_rows = conn.execute(
+        sa.select(systables.entities).order_by(systables.entities.c.position, systables.entities.c.id)
+    ).mappings().all()
+    field_rows = conn.execute(sa.select(systables.fields)).mappings().all()
+    by_entity: dict[int, list[Mapping[str, Any]]] = {}
+    for f in field_rows:
+        by_entity.setdefault(f["entity_id"], []).append(f)
+    catalog = Catalog(version=version, registry=registry)
+    for row in ent_rows:
+        ent = entity_from_rows(row, by_entity.get(row["id"], []))
+        catalog.entities[ent.name] = ent
+    build_tables(catalog)
+    return catalog
+
+
+def build_tables(catalog: Catalog) -> None:
+    """(Re)build the SQLAlchemy tables of every entity in the catalog."""
+    from recordbase.schema.tables import build_entity_table
+
+    catalog.metadata = sa.MetaData()
+    # the users table is referenced by created_by/updated_by and user fields
+    systables.users.to_metadata(catalog.metadata)
+    systables.files.to_metadata(catalog.metadata)
+    catalog.tables = {}
+    catalog.extra_tables = {}
+    for ent in catalog.entities.values():
+        catalog.tables[ent.id] = build_entity_table(ent, catalog, catalog.metadata)
+    for ent in catalog.entities.values():
+        for f in ent.all_fields:
+            for table in catalog.type_of(f).extra_tables(f, ent, catalog, catalog.metadata):
+                catalog.extra_tables[f.id] = table
+
+
+class CatalogCache:
+    """Keeps the current catalog of one database and rebuilds it when the version moves."""
+
+    def __init__(self, engine: sa.Engine, registry: FieldTypeRegistry) -> None:
+        self.engine = engine
+        self.registry = registry
+        self._catalog: Catalog | None = None
+        self._lock = threading.Lock()
+
+    def current(self, conn: sa.Connection | None = None) -> Catalog:
+        """The catalog of the version now in the database (one cheap query to check)."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.current(own)
+        version = read_version(conn)
+        cached = self._catalog
+        if cached is not None and cached.version == version:
+            return cached
+        with self._lock:
+            cached = self._catalog
+            if cached is not None and cached.version == version:
+                return cached
+            self._catalog = load_catalog(conn, self.registry)
+            return self._catalog
+
+    def invalidate(self) -> None:
+        self._catalog = None

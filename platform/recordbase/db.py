@@ -1,0 +1,87 @@
+"""Engines for SQLite and PostgreSQL, and the transaction helpers services use.
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on. Python's sqlite3
+module would begin transactions lazily and commit around DDL on its own; the
+driver's transaction handling is switched off and Recordbase emits BEGIN itself,
+``BEGIN IMMEDIATE`` for writes, so a writer takes its lock up front and waits
+(``busy_timeout``) instead of failing with "database is locked" on upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+DEFAULT_SQLITE_PATH = Path("var") / "recordbase.sqlite3"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "recordbase_write"
+
+
+def default_database_url() -> str:
+    env = os.environ.get("RECORDBASE_DATABASE_URL")
+    if env:
+        return env
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def make_engine(url: str, **kwargs: Any) -> sa.Engine:
+    """An engine for ``url`` set up the way Recordbase needs it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        kwargs.setdefault("pool_pre_ping", True)
+        return sa.create_engine(parsed, **kwargs)
+    raise ValueError(f"Recordbase runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}.")
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # Recordbase emits BEGIN itself
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def is_sqlite(bind: sa.Engine | sa.Connection) -> bool:
+    return bind.dialect.name == "sqlite"
+
+
+@contextmanager
+def write(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection in a write transaction, committed on success, rolled back on error."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection in a read transaction (one consistent snapshot on both databases)."""
+    with engine.connect() as conn, conn.begin():
+        yield conn

@@ -1,0 +1,212 @@
+"""The field-type base class: one class owns everything about one type.
+
+A field type knows its SQL column type, how JSON input is validated (a marshmallow
+field), how a stored value is written back out as JSON, which filter operators it
+offers and how they compile, how it converts to and from the text of an
+export/import file, how it is displayed and printed, which widget edits it, and
+how to invent test values for it. Services ask the type; they never branch on a
+type's name.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from recordbase.errors import ConversionError, ValidationError
+from recordbase.model import EntityDef, FieldDef
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from recordbase.catalog import Catalog
+
+
+class NoOptions(ma.Schema):
+    """Options schema of a type that takes no options."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class FieldType:
+    """Base of all field types. Subclasses set ``name`` and override what differs."""
+
+    #: snake-case type name used in metadata, the API and configuration files
+    name: ClassVar[str] = ""
+    #: the form widget that edits the value (a template under templates/widgets/)
+    widget: ClassVar[str] = "text"
+    #: filter operators offered, by name (see ``recordbase.records.operators``)
+    operators: ClassVar[tuple[str, ...]] = ("eq", "ne", "in", "isnull")
+    #: whether the value lives in a column of the entity's own table named after the field id
+    owns_column: ClassVar[bool] = True
+    #: values are produced by Recordbase (autonumbers, timestamps); input is refused
+    read_only: ClassVar[bool] = False
+    #: included in the quick search (``q=``)
+    searchable: ClassVar[bool] = False
+    sortable: ClassVar[bool] = True
+    can_be_unique: ClassVar[bool] = True
+    can_be_indexed: ClassVar[bool] = True
+    can_have_default: ClassVar[bool] = True
+    #: the column is indexed whatever the field says (links: their foreign key)
+    always_indexed: ClassVar[bool] = False
+    options_schema: ClassVar[type[ma.Schema]] = NoOptions
+    #: JSON Schema of a value, used by the OpenAPI document
+    value_schema: ClassVar[Mapping[str, Any]] = {"type": "string"}
+
+    # --- options -----------------------------------------------------------------
+
+    def clean_options(self, options: Mapping[str, Any], catalog: Catalog) -> dict[str, Any]:
+        """Validate and normalise a field's type options; raise ValidationError naming the key."""
+        try:
+            cleaned: dict[str, Any] = self.options_schema().load(dict(options))
+        except ma.ValidationError as exc:
+            raise ValidationError(
+                f"The options of a {self.name} field are not valid: {_flatten(exc.messages)}",
+                fields={"options": _flatten(exc.messages)},
+            ) from exc
+        return cleaned
+
+    # --- storage -----------------------------------------------------------------
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must define column_type")
+
+    def columns(self, field: FieldDef, catalog: Catalog) -> list[sa.Column[Any]]:
+        """The physical columns this field adds to its entity's table."""
+        if not self.owns_column:
+            return []
+        return [sa.Column(field.column, self.column_type(field), nullable=True)]
+
+    def columns_in_target(self, field: FieldDef, owner: EntityDef) -> list[sa.Column[Any]]:
+        """Columns this field adds to the table of the entity it targets (child tables)."""
+        return []
+
+    def source_column(self, field: FieldDef) -> str | None:
+        """The column of the entity's table a value is read from (None: read by ``load``)."""
+        return field.column if self.owns_column else None
+
+    def extra_tables(
+        self, field: FieldDef, entity: EntityDef, catalog: Catalog, metadata: sa.MetaData
+    ) -> list[sa.Table]:
+        """Tables of the field's own (junction tables); most types have none."""
+        return []
+
+    def index_columns(self, field: FieldDef) -> list[str]:
+        col = self.source_column(field)
+        return [col] if col else []
+
+    # --- values ------------------------------------------------------------------
+
+    def value_field(self, field: FieldDef) -> ma.fields.Field[Any]:
+        """A marshmallow field that turns JSON input into the Python value to store."""
+        raise NotImplementedError(f"{type(self).__name__} must define value_field")
+
+    def to_db(self, field: FieldDef, value: Any) -> Any:
+        """Python value (from ``value_field``) to what is bound for the column."""
+        return value
+
+    def to_json(self, field: FieldDef, value: Any) -> Any:
+        """A stored value to its JSON form."""
+        return value
+
+    def empty(self, value: Any) -> bool:
+        return value is None or value == ""
+
+    def default_for(self, field: FieldDef) -> Any:
+        """The JSON value a new record gets when the caller leaves the field out."""
+        return field.default
+
+    # --- relations and generated values (types that override these say so) --------
+
+    def generate(self, conn: sa.Connection, field: FieldDef, entity: EntityDef) -> Any:
+        """A value Recordbase assigns on insert (autonumbers); None when the type has none."""
+        return None
+
+    def load(
+        self, conn: sa.Connection, field: FieldDef, catalog: Catalog, ids: Sequence[int]
+    ) -> dict[int, Any]:
+        """JSON values of a field that has no column of its own, for a page of records."""
+        return {}
+
+    def save(
+        self, conn: sa.Connection, field: FieldDef, catalog: Catalog, record_id: int, value: Any
+    ) -> None:
+        """Write the value of a field that has no column of its own."""
+
+    def check_references(
+        self, conn: sa.Connection, field: FieldDef, catalog: Catalog, value: Any
+    ) -> str | None:
+        """A sentence when a value refers to something that does not exist, else None."""
+        return None
+
+    # --- filtering -----------------------------------------------------------------
+
+    def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
+        """Parse the value of a filter from its query-string text into a bindable value."""
+        try:
+            return self.to_db(field, self.value_field(field).deserialize(raw))
+        except ma.ValidationError as exc:
+            raise ConversionError(_flatten(exc.messages)) from exc
+
+    def compile_filter(
+        self, field: FieldDef, column: sa.ColumnElement[Any], op: str, value: Any
+    ) -> sa.ColumnElement[bool]:
+        from recordbase.records.operators import OPERATORS
+
+        return OPERATORS.get(op).compile(column, value)
+
+    # --- exchange and display ------------------------------------------------------
+
+    def export_value(self, field: FieldDef, value: Any) -> str:
+        """The JSON value as the text of a CSV or spreadsheet cell ('' for empty)."""
+        return "" if value is None else str(value)
+
+    def import_value(self, field: FieldDef, text: str) -> Any:
+        """A cell's text back to a JSON value; raise ConversionError with the reason."""
+        if text == "":
+            return None
+        try:
+            return self.to_json(field, self.to_db(field, self.value_field(field).deserialize(text)))
+        except ma.ValidationError as exc:
+            raise ConversionError(_flatten(exc.messages)) from exc
+
+    def display(self, field: FieldDef, value: Any, locale: str = "en") -> str:
+        """Human text for a list cell or a printout."""
+        return self.export_value(field, value)
+
+    # --- test data -------------------------------------------------------------------
+
+    def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
+        """A plausible valid JSON value, for demo data, benchmarks and contract tests."""
+        raise NotImplementedError(f"{type(self).__name__} must define fake_value")
+
+    def strategy(self, field: FieldDef) -> SearchStrategy[Any]:
+        """A hypothesis strategy of valid JSON values (imported lazily: tests only)."""
+        raise NotImplementedError(f"{type(self).__name__} must define strategy")
+
+    def sample_options(self) -> dict[str, Any]:
+        """Options that make a valid field of this type, for contract tests."""
+        return {}
+
+
+def _flatten(messages: Any) -> str:
+    """Marshmallow's nested message structure as one sentence."""
+    if isinstance(messages, str):
+        return messages
+    if isinstance(messages, Mapping):
+        parts = []
+        for key, value in messages.items():
+            text = _flatten(value)
+            parts.append(text if key == "_schema" else f"{key}: {text}")
+        return " ".join(parts)
+    if isinstance(messages, list | tuple):
+        return " ".join(_flatten(m) for m in messages)
+    return str(messages)
+
+
+flatten_messages = _flatten

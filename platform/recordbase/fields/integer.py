@@ -1,0 +1,61 @@
+"""Whole numbers (64-bit)."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from recordbase.fields.base import FieldType
+from recordbase.model import FieldDef
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+class StrictInteger(ma.fields.Integer):
+    """An integer that refuses floats with fractions and booleans."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class IntegerFieldType(FieldType):
+    name = "integer"
+    widget = "number"
+    operators = ("eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "isnull")
+    value_schema: ClassVar[dict[str, Any]] = {"type": "integer", "format": "int64"}
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return sa.BigInteger()
+
+    def value_field(self, field: FieldDef) -> ma.fields.Field[Any]:
+        return StrictInteger(
+            strict=False,
+            allow_none=True,
+            validate=ma.validate.Range(
+                min=INT64_MIN,
+                max=INT64_MAX,
+                error="The number must be between -9223372036854775808 and 9223372036854775807.",
+            ),
+        )
+
+    def display(self, field: FieldDef, value: Any, locale: str = "en") -> str:
+        if value is None:
+            return ""
+        return f"{value:,}".replace(",", "\u00a0") if locale != "en" else f"{value:,}"
+
+    def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
+        return rnd.randint(-1000, 100000)
+
+    def strategy(self, field: FieldDef) -> SearchStrategy[Any]:
+        from hypothesis import strategies as st
+
+        return st.integers(min_value=INT64_MIN, max_value=INT64_MAX) | st.none()

@@ -1,0 +1,87 @@
+"""The compiled, immutable view of metadata that services work with.
+
+Rows of the system tables become these dataclasses once per metadata version;
+every request of that version shares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from recordbase.errors import NotFound
+
+SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "created_by", "updated_by")
+
+
+def table_name(entity_id: int) -> str:
+    """The physical table of an entity: fixed by its id, never by its name."""
+    return f"e_{entity_id}"
+
+
+def column_name(field_id: int) -> str:
+    """The physical column of a stored field: fixed by its id, never by its name."""
+    return f"f_{field_id}"
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    id: int
+    entity_id: int
+    name: str
+    label: str
+    type: str
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    required: bool = False
+    unique: bool = False
+    indexed: bool = False
+    default: Any = None
+    help: str = ""
+    position: int = 0
+    removed: bool = False
+
+    @property
+    def column(self) -> str:
+        return column_name(self.id)
+
+
+@dataclass(frozen=True)
+class EntityDef:
+    id: int
+    name: str
+    label: str
+    label_plural: str
+    directory: bool = False
+    tree: bool = False
+    child: bool = False
+    title_field: str | None = None
+    removed: bool = False
+    all_fields: tuple[FieldDef, ...] = ()
+
+    @property
+    def table(self) -> str:
+        return table_name(self.id)
+
+    @property
+    def fields(self) -> tuple[FieldDef, ...]:
+        """The live fields, in position order; removed fields are hidden."""
+        return tuple(f for f in self.all_fields if not f.removed)
+
+    def field(self, name: str) -> FieldDef:
+        for f in self.all_fields:
+            if f.name == name and not f.removed:
+                return f
+        raise NotFound(
+            f"The entity {self.name!r} has no field {name!r}.", fields={name: "Unknown field."}
+        )
+
+    def field_by_id(self, field_id: int) -> FieldDef:
+        for f in self.all_fields:
+            if f.id == field_id:
+                return f
+        raise NotFound(f"The entity {self.name!r} has no field with id {field_id}.")
+
+    def has_field(self, name: str) -> bool:
+        return any(f.name == name and not f.removed for f in self.all_fields)

@@ -1,0 +1,1 @@
+"""Physical tables of entities and the service that changes them."""
