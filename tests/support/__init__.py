@@ -1,0 +1,1 @@
+"""Test support code: the throwaway PostgreSQL cluster and other harness pieces."""
