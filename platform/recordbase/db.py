@@ -58,6 +58,9 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
+        from recordbase.records.operators import sqlite_match
+
+        dbapi_conn.create_function("rb_match", 3, sqlite_match, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:

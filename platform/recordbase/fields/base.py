@@ -138,6 +138,14 @@ class FieldType:
     ) -> None:
         """Write the value of a field that has no column of its own."""
 
+    def reference_target(self, field: FieldDef) -> str | None:
+        """The entity whose records this field's values point at (links), else None."""
+        return None
+
+    def referenced_ids(self, field: FieldDef, value: Any) -> list[int]:
+        """The record ids a JSON value points at, for showing their titles."""
+        return []
+
     def check_references(
         self, conn: sa.Connection, field: FieldDef, catalog: Catalog, value: Any
     ) -> str | None:

@@ -85,6 +85,12 @@ class LinkFieldType(FieldType):
     def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
         return super().filter_value(field, op, int(raw) if isinstance(raw, str) and raw.isdigit() else raw)
 
+    def reference_target(self, field: FieldDef) -> str | None:
+        return str(field.options["target"])
+
+    def referenced_ids(self, field: FieldDef, value: Any) -> list[int]:
+        return [value] if isinstance(value, int) else []
+
     def check_references(
         self, conn: sa.Connection, field: FieldDef, catalog: Catalog, value: Any
     ) -> str | None:

@@ -1,0 +1,1 @@
+"""Reading and writing the records of entities."""

@@ -1,0 +1,464 @@
+"""RecordService: list, read, create, update and delete the records of an entity.
+
+Input is checked field by field by each field's type (unknown keys, read-only
+fields and system columns are refused), links are checked before anything is
+written, and every write runs in one transaction, so a refused request leaves
+nothing behind. Updates carry the version they read; a stale one is refused with
+who changed the record and when.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from recordbase import db, systables
+from recordbase.catalog import Catalog, CatalogCache
+from recordbase.errors import Conflict, NotFound, ValidationError
+from recordbase.fields.base import flatten_messages
+from recordbase.model import EntityDef, FieldDef
+from recordbase.records import query as q
+from recordbase.schema.tables import unique_index_name
+
+SYSTEM_READ_ONLY = ("id", "created_at", "updated_at", "created_by", "updated_by")
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next: str | None
+    titles: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+class RecordService:
+    def __init__(self, engine: sa.Engine, cache: CatalogCache) -> None:
+        self.engine = engine
+        self.cache = cache
+
+    # --- reading ------------------------------------------------------------------
+
+    def list(self, entity_name: str, query: q.ListQuery) -> Page:
+        if not 1 <= query.limit <= q.MAX_PAGE_SIZE:
+            raise ValidationError(
+                f"The page size must be between 1 and {q.MAX_PAGE_SIZE}.",
+                fields={"limit": f"Between 1 and {q.MAX_PAGE_SIZE}."},
+            )
+        with db.read(self.engine) as conn:
+            catalog = self.cache.current(conn)
+            entity = catalog.entity(entity_name)
+            table = catalog.table(entity)
+            keys = q.compile_sort(entity, table, catalog, query.sort)
+            where = q.compile_filters(entity, table, catalog, query.filters)
+            if query.q:
+                search = q.compile_search(entity, table, catalog, query.q)
+                if search is not None:
+                    where.append(search)
+            if query.after:
+                where.append(q.keyset_condition(keys, q.decode_cursor(query.after, keys)))
+            stmt = (
+                sa.select(*self._select_columns(entity, table, catalog))
+                .where(*where)
+                .order_by(*q.order_by(keys, conn.dialect.name))
+                .limit(query.limit + 1)
+            )
+            rows = conn.execute(stmt).mappings().all()
+            more = len(rows) > query.limit
+            rows = rows[: query.limit]
+            items = self._to_json(conn, catalog, entity, rows)
+            titles = self._link_titles(conn, catalog, entity, items)
+        cursor = None
+        if more and rows:
+            last = rows[-1]
+            cursor = q.encode_cursor([last[k.column.key] for k in keys])
+        return Page(items=items, next=cursor, titles=titles)
+
+    def get(self, entity_name: str, record_id: int) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+        with db.read(self.engine) as conn:
+            catalog = self.cache.current(conn)
+            entity = catalog.entity(entity_name)
+            item = self._fetch(conn, catalog, entity, record_id)
+            titles = self._link_titles(conn, catalog, entity, [item])
+        return item, titles
+
+    def _fetch(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, record_id: int
+    ) -> dict[str, Any]:
+        table = catalog.table(entity)
+        row = conn.execute(
+            sa.select(*self._select_columns(entity, table, catalog)).where(table.c.id == record_id)
+        ).mappings().first()
+        if row is None:
+            raise NotFound(f"There is no {entity.label} with id {record_id}.")
+        return self._to_json(conn, catalog, entity, [row])[0]
+
+    def _select_columns(
+        self, entity: EntityDef, table: sa.Table, catalog: Catalog
+    ) -> list[sa.ColumnElement[Any]]:
+        cols: list[sa.ColumnElement[Any]] = [table.c.id, table.c.version]
+        seen = {"id", "version"}
+        for name in ("created_at", "updated_at", "created_by", "updated_by"):
+            cols.append(table.c[name])
+            seen.add(name)
+        if entity.tree:
+            cols.append(table.c.parent_id)
+        for fdef in entity.fields:
+            source = catalog.type_of(fdef).source_column(fdef)
+            if source and source not in seen:
+                cols.append(table.c[source])
+                seen.add(source)
+        return cols
+
+    def _to_json(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef,
+        rows: Sequence[sa.RowMapping],
+    ) -> list[dict[str, Any]]:
+        ids = [row["id"] for row in rows]
+        loaded: dict[int, dict[int, Any]] = {}
+        for fdef in entity.fields:
+            ftype = catalog.type_of(fdef)
+            if ftype.source_column(fdef) is None:
+                loaded[fdef.id] = ftype.load(conn, fdef, catalog, ids)
+        plan = [(fdef, catalog.type_of(fdef)) for fdef in entity.fields]
+        items = []
+        for row in rows:
+            item: dict[str, Any] = {"id": row["id"], "version": row["version"]}
+            if entity.tree:
+                item["parent"] = row["parent_id"]
+            for fdef, ftype in plan:
+                source = ftype.source_column(fdef)
+                if source is None:
+                    item[fdef.name] = loaded[fdef.id].get(row["id"], ftype.to_json(fdef, None))
+                else:
+                    item[fdef.name] = ftype.to_json(fdef, row[source])
+            items.append(item)
+        return items
+
+    def _link_titles(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef,
+        items: list[dict[str, Any]],
+    ) -> dict[str, dict[str, str]]:
+        """Display titles of the records this page links to, one query per target."""
+        wanted: dict[str, set[int]] = {}
+        for fdef in entity.fields:
+            ftype = catalog.type_of(fdef)
+            target = ftype.reference_target(fdef)
+            if target is None:
+                continue
+            ids = {i for it in items for i in ftype.referenced_ids(fdef, it.get(fdef.name))}
+            if ids:
+                wanted.setdefault(target, set()).update(ids)
+        out: dict[str, dict[str, str]] = {}
+        for target_name, ids in wanted.items():
+            target = catalog.entity(target_name)
+            out[target_name] = self.titles(conn, catalog, target, sorted(ids))
+        return out
+
+    def titles(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, ids: Sequence[int]
+    ) -> dict[str, str]:
+        table = catalog.table(entity)
+        title = title_field(catalog, entity)
+        if title is None:
+            return {str(i): f"#{i}" for i in ids}
+        ftype = catalog.type_of(title)
+        source = ftype.source_column(title)
+        assert source is not None
+        rows = conn.execute(sa.select(table.c.id, table.c[source]).where(table.c.id.in_(list(ids))))
+        return {
+            str(rid): (ftype.display(title, ftype.to_json(title, value)) or f"#{rid}")
+            for rid, value in rows
+        }
+
+    # --- writing --------------------------------------------------------------------
+
+    def create(
+        self, entity_name: str, data: Any, *, user_id: int | None = None
+    ) -> dict[str, Any]:
+        with db.write(self.engine) as conn:
+            catalog = self.cache.current(conn)
+            entity = catalog.entity(entity_name)
+            record_id = self.insert(conn, catalog, entity, data, user_id=user_id)
+            return self._fetch(conn, catalog, entity, record_id)
+
+    def insert(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, data: Any, *,
+        user_id: int | None, extra: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Insert one record in the caller's transaction and return its id."""
+        values = self._validate(conn, catalog, entity, data, partial=False)
+        table = catalog.table(entity)
+        now = systables.utcnow()
+        row: dict[str, Any] = {"version": 1, "created_at": now, "updated_at": now,
+                               "created_by": user_id, "updated_by": user_id}
+        if extra:
+            row.update(extra)
+        if "parent" in values:
+            row["parent_id"] = values.pop("parent")
+        related: list[tuple[FieldDef, Any]] = []
+        for fdef in entity.fields:
+            ftype = catalog.type_of(fdef)
+            source = ftype.source_column(fdef)
+            if ftype.read_only:
+                generated = ftype.generate(conn, fdef, entity)
+                if generated is not None and source:
+                    row[source] = generated
+                continue
+            if fdef.name in values:
+                value = values[fdef.name]
+            else:
+                default = ftype.default_for(fdef)
+                value = None if default is None else ftype.to_db(
+                    fdef, ftype.value_field(fdef).deserialize(default)
+                )
+            if source:
+                row[source] = value
+            elif value is not None:
+                related.append((fdef, value))
+        with self._integrity(entity, catalog):
+            record_id = int(conn.execute(sa.insert(table).values(row).returning(table.c.id)).scalar_one())
+            for fdef, value in related:
+                self._save_related(conn, catalog, entity, fdef, record_id, value, user_id)
+        return record_id
+
+    def update(
+        self, entity_name: str, record_id: int, data: Any, *, expected_version: int | None,
+        user_id: int | None = None,
+    ) -> dict[str, Any]:
+        if isinstance(data, dict) and "version" in data:
+            data = dict(data)
+            body_version = data.pop("version")
+            if isinstance(body_version, bool) or not isinstance(body_version, int):
+                raise ValidationError("The version must be an integer.",
+                                      fields={"version": "Must be an integer."})
+            expected_version = body_version if expected_version is None else expected_version
+        if expected_version is None:
+            raise ValidationError(
+                "Say which version of the record you changed: send it in the If-Match header "
+                "or as \"version\" in the body.",
+                fields={"version": "Required for updates."},
+            )
+        with db.write(self.engine) as conn:
+            catalog = self.cache.current(conn)
+            entity = catalog.entity(entity_name)
+            values = self._validate(conn, catalog, entity, data, partial=True)
+            table = catalog.table(entity)
+            row: dict[str, Any] = {"version": table.c.version + 1,
+                                   "updated_at": systables.utcnow(), "updated_by": user_id}
+            if "parent" in values:
+                row["parent_id"] = self._check_parent(conn, catalog, entity, record_id,
+                                                      values.pop("parent"))
+            related = []
+            for fdef in entity.fields:
+                if fdef.name not in values:
+                    continue
+                source = catalog.type_of(fdef).source_column(fdef)
+                if source:
+                    row[source] = values[fdef.name]
+                else:
+                    related.append((fdef, values[fdef.name]))
+            with self._integrity(entity, catalog):
+                done = conn.execute(
+                    sa.update(table)
+                    .where(table.c.id == record_id, table.c.version == expected_version)
+                    .values(row)
+                )
+                if done.rowcount != 1:
+                    raise self._stale(conn, catalog, entity, record_id, expected_version)
+                for fdef, value in related:
+                    self._save_related(conn, catalog, entity, fdef, record_id, value, user_id)
+            return self._fetch(conn, catalog, entity, record_id)
+
+    def delete(self, entity_name: str, record_id: int, *, expected_version: int | None = None) -> None:
+        with db.write(self.engine) as conn:
+            catalog = self.cache.current(conn)
+            entity = catalog.entity(entity_name)
+            table = catalog.table(entity)
+            self._check_restrict(conn, catalog, entity, record_id)
+            cond = [table.c.id == record_id]
+            if expected_version is not None:
+                cond.append(table.c.version == expected_version)
+            with self._integrity(entity, catalog):
+                done = conn.execute(sa.delete(table).where(*cond))
+            if done.rowcount != 1:
+                raise self._stale(conn, catalog, entity, record_id, expected_version or 0)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _validate(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, data: Any, *,
+        partial: bool,
+    ) -> dict[str, Any]:
+        """JSON body → {field name: value to store}; every problem named by its field."""
+        if not isinstance(data, Mapping):
+            raise ValidationError(f"A {entity.label} must be sent as a JSON object.")
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        known = {f.name: f for f in entity.fields}
+        for key, raw in data.items():
+            if key == "parent" and entity.tree:
+                if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int)):
+                    errors[key] = "The parent is the id of another record of this directory."
+                else:
+                    values["parent"] = raw
+                continue
+            fdef = known.get(key)
+            if fdef is None:
+                errors[key] = ("Set by Recordbase; it cannot be written."
+                               if key in SYSTEM_READ_ONLY or key == "version"
+                               else f"{entity.label_plural} have no field named {key!r}.")
+                continue
+            ftype = catalog.type_of(fdef)
+            if ftype.read_only:
+                errors[key] = "Set by Recordbase; it cannot be written."
+                continue
+            try:
+                value = ftype.to_db(fdef, ftype.value_field(fdef).deserialize(raw))
+            except ma.ValidationError as exc:
+                errors[key] = flatten_messages(exc.messages)
+                continue
+            except ValidationError as exc:
+                errors[key] = exc.message
+                continue
+            if fdef.required and ftype.empty(value):
+                errors[key] = "A value is required."
+                continue
+            problem = ftype.check_references(conn, fdef, catalog, value)
+            if problem:
+                errors[key] = problem
+                continue
+            values[key] = value
+        if not partial:
+            for fdef in entity.fields:
+                ftype = catalog.type_of(fdef)
+                if (fdef.required and not ftype.read_only and fdef.name not in data
+                        and ftype.default_for(fdef) is None):
+                    errors[fdef.name] = "A value is required."
+        if errors:
+            names = ", ".join(sorted(errors))
+            first = next(iter(errors.items()))
+            sentence = (f"The {entity.label} was not saved: {first[0]}: {first[1]}"
+                        if len(errors) == 1
+                        else f"The {entity.label} was not saved: {len(errors)} fields have problems ({names}).")
+            raise ValidationError(sentence, fields=errors)
+        return values
+
+    def _save_related(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, fdef: FieldDef,
+        record_id: int, value: Any, user_id: int | None,
+    ) -> None:
+        catalog.type_of(fdef).save(conn, fdef, catalog, record_id, value)
+
+    def _check_parent(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, record_id: int,
+        parent: int | None,
+    ) -> int | None:
+        if parent is None:
+            return None
+        table = catalog.table(entity)
+        seen: set[int] = set()
+        current: int | None = parent
+        while current is not None:
+            if current == record_id or current in seen:
+                raise ValidationError(f"A {entity.label} cannot be placed under itself.",
+                                      fields={"parent": "This would make a loop."})
+            seen.add(current)
+            found = conn.execute(sa.select(table.c.parent_id).where(table.c.id == current)).first()
+            if found is None:
+                raise ValidationError(f"There is no {entity.label} with id {current}.",
+                                      fields={"parent": "No such record."})
+            current = found[0]
+        return parent
+
+    def _check_restrict(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, record_id: int
+    ) -> None:
+        for owner, fdef in catalog.fields_targeting(entity):
+            ftype = catalog.type_of(fdef)
+            source = ftype.source_column(fdef)
+            if owner.removed or source is None or fdef.options.get("on_delete", "restrict") != "restrict":
+                continue
+            table = catalog.table(owner)
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(table).where(table.c[source] == record_id)
+            ).scalar_one()
+            if count:
+                raise Conflict(
+                    f"This {entity.label} cannot be deleted: {count} {owner.label_plural} refer to "
+                    f"it through {fdef.label!r}.",
+                )
+        if entity.tree:
+            table = catalog.table(entity)
+            count = conn.execute(sa.select(sa.func.count()).select_from(table)
+                                 .where(table.c.parent_id == record_id)).scalar_one()
+            if count:
+                raise Conflict(f"This {entity.label} cannot be deleted: {count} entries are under it.")
+
+    def _stale(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, record_id: int,
+        expected: int,
+    ) -> Conflict | NotFound:
+        table = catalog.table(entity)
+        users = systables.users
+        row = conn.execute(
+            sa.select(table.c.version, table.c.updated_at, users.c.name, users.c.login)
+            .select_from(table.outerjoin(users, users.c.id == table.c.updated_by))
+            .where(table.c.id == record_id)
+        ).first()
+        if row is None:
+            return NotFound(f"There is no {entity.label} with id {record_id}.")
+        who = row.name or row.login or "someone"
+        when = row.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return Conflict(
+            f"This {entity.label} was changed by {who} at {when} after you opened it "
+            f"(you have version {expected}, the current one is {row.version}); nothing was saved. "
+            "Reload it and apply your change again.",
+            extra={"current_version": row.version, "changed_by": who,
+                   "changed_at": row.updated_at.isoformat()},
+        )
+
+    def _integrity(self, entity: EntityDef, catalog: Catalog) -> _IntegrityGuard:
+        return _IntegrityGuard(entity, catalog)
+
+
+class _IntegrityGuard:
+    """Turns a constraint violation the checks could not foresee (a race) into a sentence."""
+
+    def __init__(self, entity: EntityDef, catalog: Catalog) -> None:
+        self.entity = entity
+        self.catalog = catalog
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if not isinstance(exc, IntegrityError):
+            return
+        text = str(exc.orig)
+        for fdef in self.entity.fields:
+            pattern = rf"\b({unique_index_name(self.entity, fdef)}|{self.entity.table}\.{fdef.column})\b"
+            if re.search(pattern, text):
+                raise Conflict(
+                    f"Another {self.entity.label} already has this {fdef.label}.",
+                    fields={fdef.name: "This value is already taken."},
+                ) from exc
+        raise Conflict(
+            f"The {self.entity.label} was not saved: it refers to a record that does not exist "
+            "or is still referred to by others.",
+        ) from exc
+
+
+def title_field(catalog: Catalog, entity: EntityDef) -> FieldDef | None:
+    if entity.title_field and entity.has_field(entity.title_field):
+        return entity.field(entity.title_field)
+    for fdef in entity.fields:
+        ftype = catalog.type_of(fdef)
+        if ftype.searchable and ftype.source_column(fdef):
+            return fdef
+    return None
+

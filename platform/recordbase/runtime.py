@@ -1,0 +1,61 @@
+"""The services of one database, wired together once per application (or CLI run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from recordbase import db, systables
+from recordbase.catalog import CatalogCache
+from recordbase.fields import builtin_registry
+from recordbase.fields.registry import FieldTypeRegistry
+from recordbase.records.service import RecordService
+from recordbase.schema.policy import AllowStructureChanges, StructurePolicy
+from recordbase.schema.service import SchemaService
+from recordbase.users import UserService
+
+
+@dataclass
+class Runtime:
+    engine: sa.Engine
+    registry: FieldTypeRegistry
+    cache: CatalogCache
+    schema: SchemaService
+    records: RecordService
+    users: UserService
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def make_runtime(
+    url: str, *, policy: StructurePolicy | None = None, **engine_kwargs: object
+) -> Runtime:
+    engine = db.make_engine(url, **engine_kwargs)
+    registry = builtin_registry()
+    cache = CatalogCache(engine, registry)
+    return Runtime(
+        engine=engine,
+        registry=registry,
+        cache=cache,
+        schema=SchemaService(engine, cache, policy or AllowStructureChanges()),
+        records=RecordService(engine, cache),
+        users=UserService(engine),
+    )
+
+
+def create_system_tables(engine: sa.Engine) -> None:
+    """Create the system tables and the metadata version row when they are missing."""
+    with db.write(engine) as conn:
+        systables.system_metadata.create_all(conn)
+        exists = conn.execute(
+            sa.select(systables.meta_version.c.id).where(systables.meta_version.c.id == 1)
+        ).first()
+        if not exists:
+            conn.execute(sa.insert(systables.meta_version).values(
+                id=1, version=1, changed_at=systables.utcnow()))
+
+
+def is_initialised(engine: sa.Engine) -> bool:
+    return sa.inspect(engine).has_table(systables.meta_version.name)

@@ -1,0 +1,109 @@
+"""The shapes of entity and field definitions as they arrive from the API or files.
+
+Marshmallow checks the shape (known keys, JSON types); ``SchemaService`` checks
+the meaning (names, types, options, targets) against the catalog.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from recordbase.errors import ValidationError
+from recordbase.fields.base import flatten_messages
+from recordbase.model import EntityDef, FieldDef
+
+MAX_FIELDS_PER_ENTITY = 500
+
+
+class FieldSpec(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    name = ma.fields.Raw(required=True)
+    label = ma.fields.String(load_default=None)
+    type = ma.fields.String(required=True)
+    options = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
+    required = ma.fields.Boolean(load_default=False)
+    unique = ma.fields.Boolean(load_default=False)
+    indexed = ma.fields.Boolean(load_default=False)
+    default = ma.fields.Raw(load_default=None, allow_none=True)
+    help = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    #: when adding to a table with rows: write the default into them as well
+    fill_existing = ma.fields.Boolean(load_default=False)
+
+
+class EntitySpec(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    name = ma.fields.Raw(required=True)
+    label = ma.fields.String(load_default=None)
+    label_plural = ma.fields.String(load_default=None)
+    directory = ma.fields.Boolean(load_default=False)
+    tree = ma.fields.Boolean(load_default=False)
+    child = ma.fields.Boolean(load_default=False)
+    title_field = ma.fields.String(load_default=None, allow_none=True)
+    fields = ma.fields.List(
+        ma.fields.Dict(), load_default=list, validate=ma.validate.Length(max=MAX_FIELDS_PER_ENTITY)
+    )
+
+
+class EntityPatch(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    label = ma.fields.String()
+    label_plural = ma.fields.String()
+    title_field = ma.fields.String(allow_none=True)
+
+
+def load_spec(schema: ma.Schema, data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValidationError(f"The {what} definition must be a JSON object.")
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ma.ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        fields = {str(k): flatten_messages(v) for k, v in messages.items()}
+        unknown = [k for k, v in fields.items() if "Unknown field" in v]
+        if unknown:
+            sentence = f"The {what} definition has unknown keys: {', '.join(sorted(unknown))}."
+        else:
+            sentence = f"The {what} definition is not valid: {flatten_messages(messages)}"
+        raise ValidationError(sentence, fields=fields) from exc
+    return loaded
+
+
+def humanize(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def field_to_json(fdef: FieldDef) -> dict[str, Any]:
+    return {
+        "name": fdef.name,
+        "label": fdef.label,
+        "type": fdef.type,
+        "options": dict(fdef.options),
+        "required": fdef.required,
+        "unique": fdef.unique,
+        "indexed": fdef.indexed,
+        "default": fdef.default,
+        "help": fdef.help,
+    }
+
+
+def entity_to_json(entity: EntityDef, *, with_fields: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": entity.name,
+        "label": entity.label,
+        "label_plural": entity.label_plural,
+        "directory": entity.directory,
+        "tree": entity.tree,
+        "child": entity.child,
+        "title_field": entity.title_field,
+    }
+    if with_fields:
+        out["fields"] = [field_to_json(f) for f in entity.fields]
+    return out
