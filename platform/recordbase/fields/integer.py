@@ -19,11 +19,24 @@ INT64_MAX = 2**63 - 1
 
 
 class StrictInteger(ma.fields.Integer):
-    """An integer that refuses floats with fractions and booleans."""
+    """An integer that refuses booleans and numbers with a fraction instead of truncating them.
+
+    Whole numbers written as text ("42", from a query string or a spreadsheet) and
+    floats without a fraction (42.0) are accepted; 1.5 is an error, never 1.
+    """
+
+    default_error_messages = {"invalid": "Not a whole number."}
 
     def _validated(self, value: Any) -> int:
         if isinstance(value, bool):
-            raise self.make_error("invalid")
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.isascii() or not text.lstrip("+-").isdigit() or len(text) > 21:
+                raise self.make_error("invalid", input=value)
+            value = text
         return super()._validated(value)
 
 
