@@ -284,9 +284,11 @@ class PgCluster:
                 return
             failure = f"pg_ctl start exited {result.returncode}: {result.stdout.strip()}"
             self._kill_leftover(data_dir)
+            if "Address already in use" not in self._log_tail():
+                break
         raise PgClusterError(
-            f"could not start the test PostgreSQL server in {data_dir} after "
-            f"{START_ATTEMPTS} attempts.\n{failure}\n--- server log ---\n{self._log_tail()}"
+            f"could not start the test PostgreSQL server in {data_dir}.\n{failure}\n"
+            f"--- server log ---\n{self._log_tail()}"
         )
 
     def _wait_ready(self) -> None:
