@@ -8,6 +8,7 @@ from recordbase.fields.registry import FieldTypeRegistry
 
 def builtin_types() -> list[FieldType]:
     """Instances of every built-in field type (imported here, not at package import)."""
+    from recordbase.fields.child_table import ChildTableFieldType
     from recordbase.fields.decimal import DecimalFieldType
     from recordbase.fields.integer import IntegerFieldType
     from recordbase.fields.link import LinkFieldType
@@ -18,6 +19,7 @@ def builtin_types() -> list[FieldType]:
         IntegerFieldType(),
         DecimalFieldType(),
         LinkFieldType(),
+        ChildTableFieldType(),
     ]
 
 

@@ -106,6 +106,12 @@ class FieldType:
         """A marshmallow field that turns JSON input into the Python value to store."""
         raise NotImplementedError(f"{type(self).__name__} must define value_field")
 
+    def parse_input(
+        self, conn: sa.Connection, field: FieldDef, catalog: Catalog, raw: Any
+    ) -> Any:
+        """API JSON → the value to store; raises marshmallow's or our ValidationError."""
+        return self.to_db(field, self.value_field(field).deserialize(raw))
+
     def to_db(self, field: FieldDef, value: Any) -> Any:
         """Python value (from ``value_field``) to what is bound for the column."""
         return value

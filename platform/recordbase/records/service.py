@@ -24,9 +24,9 @@ from recordbase.errors import Conflict, NotFound, ValidationError
 from recordbase.fields.base import flatten_messages
 from recordbase.model import EntityDef, FieldDef
 from recordbase.records import query as q
+from recordbase.records.rows import rows_to_json, select_columns, validate_values
 from recordbase.schema.tables import unique_index_name
 
-SYSTEM_READ_ONLY = ("id", "created_at", "updated_at", "created_by", "updated_by")
 
 
 @dataclass
@@ -62,7 +62,7 @@ class RecordService:
             if query.after:
                 where.append(q.keyset_condition(keys, q.decode_cursor(query.after, keys)))
             stmt = (
-                sa.select(*self._select_columns(entity, table, catalog))
+                sa.select(*select_columns(entity, table, catalog))
                 .where(*where)
                 .order_by(*q.order_by(keys, conn.dialect.name))
                 .limit(query.limit + 1)
@@ -70,7 +70,7 @@ class RecordService:
             rows = conn.execute(stmt).mappings().all()
             more = len(rows) > query.limit
             rows = rows[: query.limit]
-            items = self._to_json(conn, catalog, entity, rows)
+            items = rows_to_json(conn, catalog, entity, rows)
             titles = self._link_titles(conn, catalog, entity, items)
         cursor = None
         if more and rows:
@@ -91,53 +91,11 @@ class RecordService:
     ) -> dict[str, Any]:
         table = catalog.table(entity)
         row = conn.execute(
-            sa.select(*self._select_columns(entity, table, catalog)).where(table.c.id == record_id)
+            sa.select(*select_columns(entity, table, catalog)).where(table.c.id == record_id)
         ).mappings().first()
         if row is None:
             raise NotFound(f"There is no {entity.label} with id {record_id}.")
-        return self._to_json(conn, catalog, entity, [row])[0]
-
-    def _select_columns(
-        self, entity: EntityDef, table: sa.Table, catalog: Catalog
-    ) -> list[sa.ColumnElement[Any]]:
-        cols: list[sa.ColumnElement[Any]] = [table.c.id, table.c.version]
-        seen = {"id", "version"}
-        for name in ("created_at", "updated_at", "created_by", "updated_by"):
-            cols.append(table.c[name])
-            seen.add(name)
-        if entity.tree:
-            cols.append(table.c.parent_id)
-        for fdef in entity.fields:
-            source = catalog.type_of(fdef).source_column(fdef)
-            if source and source not in seen:
-                cols.append(table.c[source])
-                seen.add(source)
-        return cols
-
-    def _to_json(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef,
-        rows: Sequence[sa.RowMapping],
-    ) -> list[dict[str, Any]]:
-        ids = [row["id"] for row in rows]
-        loaded: dict[int, dict[int, Any]] = {}
-        for fdef in entity.fields:
-            ftype = catalog.type_of(fdef)
-            if ftype.source_column(fdef) is None:
-                loaded[fdef.id] = ftype.load(conn, fdef, catalog, ids)
-        plan = [(fdef, catalog.type_of(fdef)) for fdef in entity.fields]
-        items = []
-        for row in rows:
-            item: dict[str, Any] = {"id": row["id"], "version": row["version"]}
-            if entity.tree:
-                item["parent"] = row["parent_id"]
-            for fdef, ftype in plan:
-                source = ftype.source_column(fdef)
-                if source is None:
-                    item[fdef.name] = loaded[fdef.id].get(row["id"], ftype.to_json(fdef, None))
-                else:
-                    item[fdef.name] = ftype.to_json(fdef, row[source])
-            items.append(item)
-        return items
+        return rows_to_json(conn, catalog, entity, [row])[0]
 
     def _link_titles(
         self, conn: sa.Connection, catalog: Catalog, entity: EntityDef,
@@ -191,7 +149,8 @@ class RecordService:
         user_id: int | None, extra: Mapping[str, Any] | None = None,
     ) -> int:
         """Insert one record in the caller's transaction and return its id."""
-        values = self._validate(conn, catalog, entity, data, partial=False)
+        values = validate_values(conn, catalog, entity, data, partial=False,
+                                 allowed_extra=_extra(entity))
         table = catalog.table(entity)
         now = systables.utcnow()
         row: dict[str, Any] = {"version": 1, "created_at": now, "updated_at": now,
@@ -199,7 +158,7 @@ class RecordService:
         if extra:
             row.update(extra)
         if "parent" in values:
-            row["parent_id"] = values.pop("parent")
+            row["parent_id"] = self._check_parent(conn, catalog, entity, 0, values.pop("parent"))
         related: list[tuple[FieldDef, Any]] = []
         for fdef in entity.fields:
             ftype = catalog.type_of(fdef)
@@ -246,7 +205,8 @@ class RecordService:
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn)
             entity = catalog.entity(entity_name)
-            values = self._validate(conn, catalog, entity, data, partial=True)
+            values = validate_values(conn, catalog, entity, data, partial=True,
+                                     allowed_extra=_extra(entity))
             table = catalog.table(entity)
             row: dict[str, Any] = {"version": table.c.version + 1,
                                    "updated_at": systables.utcnow(), "updated_by": user_id}
@@ -289,64 +249,6 @@ class RecordService:
                 raise self._stale(conn, catalog, entity, record_id, expected_version or 0)
 
     # --- helpers ----------------------------------------------------------------------
-
-    def _validate(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, data: Any, *,
-        partial: bool,
-    ) -> dict[str, Any]:
-        """JSON body → {field name: value to store}; every problem named by its field."""
-        if not isinstance(data, Mapping):
-            raise ValidationError(f"A {entity.label} must be sent as a JSON object.")
-        errors: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        known = {f.name: f for f in entity.fields}
-        for key, raw in data.items():
-            if key == "parent" and entity.tree:
-                if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int)):
-                    errors[key] = "The parent is the id of another record of this directory."
-                else:
-                    values["parent"] = raw
-                continue
-            fdef = known.get(key)
-            if fdef is None:
-                errors[key] = ("Set by Recordbase; it cannot be written."
-                               if key in SYSTEM_READ_ONLY or key == "version"
-                               else f"{entity.label_plural} have no field named {key!r}.")
-                continue
-            ftype = catalog.type_of(fdef)
-            if ftype.read_only:
-                errors[key] = "Set by Recordbase; it cannot be written."
-                continue
-            try:
-                value = ftype.to_db(fdef, ftype.value_field(fdef).deserialize(raw))
-            except ma.ValidationError as exc:
-                errors[key] = flatten_messages(exc.messages)
-                continue
-            except ValidationError as exc:
-                errors[key] = exc.message
-                continue
-            if fdef.required and ftype.empty(value):
-                errors[key] = "A value is required."
-                continue
-            problem = ftype.check_references(conn, fdef, catalog, value)
-            if problem:
-                errors[key] = problem
-                continue
-            values[key] = value
-        if not partial:
-            for fdef in entity.fields:
-                ftype = catalog.type_of(fdef)
-                if (fdef.required and not ftype.read_only and fdef.name not in data
-                        and ftype.default_for(fdef) is None):
-                    errors[fdef.name] = "A value is required."
-        if errors:
-            names = ", ".join(sorted(errors))
-            first = next(iter(errors.items()))
-            sentence = (f"The {entity.label} was not saved: {first[0]}: {first[1]}"
-                        if len(errors) == 1
-                        else f"The {entity.label} was not saved: {len(errors)} fields have problems ({names}).")
-            raise ValidationError(sentence, fields=errors)
-        return values
 
     def _save_related(
         self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, fdef: FieldDef,
@@ -462,3 +364,7 @@ def title_field(catalog: Catalog, entity: EntityDef) -> FieldDef | None:
             return fdef
     return None
 
+
+
+def _extra(entity: EntityDef) -> frozenset[str]:
+    return frozenset({"parent"}) if entity.tree else frozenset()

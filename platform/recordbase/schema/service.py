@@ -284,9 +284,15 @@ class SchemaService:
         if own_columns:
             for column in ftype.columns(fdef, catalog):
                 ddl.add_column(conn, entity.table, column)
-        target_name = fdef.options.get("target")
-        for column in ftype.columns_in_target(fdef, entity):
-            ddl.add_column(conn, catalog.entity(str(target_name)).table, column)
+        target_columns = ftype.columns_in_target(fdef, entity)
+        if target_columns:
+            target = catalog.table(str(fdef.options["target"]))
+            for column in target_columns:
+                ddl.add_column(conn, target.name, column)
+            names = {c.name for c in target_columns}
+            for index in target.indexes:
+                if names & {c.name for c in index.columns}:
+                    ddl.create_index(conn, index)
         extra = catalog.extra_tables.get(fdef.id)
         if extra is not None:
             ddl.create_table(conn, extra)

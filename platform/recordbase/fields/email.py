@@ -1,0 +1,67 @@
+"""E-mail addresses: checked for shape, kept as typed (without surrounding spaces)."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from recordbase.fields.base import FieldType
+from recordbase.fields.text import no_control_characters
+from recordbase.model import FieldDef
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+MAX_EMAIL_LENGTH = 320
+
+
+def blank_to_none(value: Any) -> Any:
+    """Surrounding spaces go; a blank text means no value."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+class EmailFieldType(FieldType):
+    name = "email"
+    widget = "email"
+    operators = ("eq", "ne", "contains", "startswith", "endswith", "in", "isnull")
+    searchable = True
+    value_schema: ClassVar[dict[str, Any]] = {"type": "string", "format": "email"}
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return sa.String(MAX_EMAIL_LENGTH)
+
+    def value_field(self, field: FieldDef) -> ma.fields.Field[Any]:
+        return ma.fields.String(
+            allow_none=True,
+            pre_load=blank_to_none,
+            validate=[
+                ma.validate.Length(
+                    max=MAX_EMAIL_LENGTH, error=f"At most {MAX_EMAIL_LENGTH} characters."
+                ),
+                no_control_characters,
+                ma.validate.Email(error="Not a valid e-mail address."),
+            ],
+        )
+
+    def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
+        return str(raw).strip()
+
+    def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
+        users = ("info", "anna.petrova", "sales", "a.hakobyan", "ivanov+crm", "мария")
+        domains = ("example.com", "пример.рф", "example.am", "mail.example.org", "օրինակ.հայ")
+        return f"{rnd.choice(users)}@{rnd.choice(domains)}"
+
+    def strategy(self, field: FieldDef) -> SearchStrategy[Any]:
+        from hypothesis import strategies as st
+
+        atom = st.text(alphabet="abcxyz019_-+" + "юфя" + "աբգ", min_size=1, max_size=12)
+        local = st.lists(atom, min_size=1, max_size=3).map(".".join)
+        label = st.from_regex(r"[a-z0-9гдеժէ](?:[a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+        tld = st.sampled_from(["com", "org", "ru", "am", "рф", "հայ", "museum"])
+        domain = st.builds(lambda labels, top: ".".join([*labels, top]), st.lists(label, min_size=1, max_size=3), tld)
+        return st.builds(lambda u, d: f"{u}@{d}", local, domain) | st.none()

@@ -1,0 +1,77 @@
+"""Telephone numbers, kept as typed: digits, spaces, + ( ) - . and an extension."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from recordbase.fields.base import FieldType
+from recordbase.fields.email import blank_to_none
+from recordbase.model import FieldDef
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+MAX_PHONE_LENGTH = 40
+MIN_DIGITS, MAX_DIGITS = 5, 20
+PHONE = re.compile(
+    r"(?P<number>\+?[0-9 ().\-]+?)(?:\s*(?:ext\.?|доб\.?)\s*(?P<ext>[0-9]{1,6}))?",
+    re.IGNORECASE,
+)
+
+
+def check_phone(value: str) -> None:
+    match = PHONE.fullmatch(value)
+    digits = sum(ch.isascii() and ch.isdigit() for ch in match["number"]) if match else 0
+    if match is None or not MIN_DIGITS <= digits <= MAX_DIGITS:
+        raise ma.ValidationError(
+            f"Not a valid phone number: use {MIN_DIGITS} to {MAX_DIGITS} digits with spaces, "
+            "+ ( ) - or dots, and optionally an extension such as \"ext. 12\" or \"доб. 12\"."
+        )
+
+
+class PhoneFieldType(FieldType):
+    name = "phone"
+    widget = "phone"
+    operators = ("eq", "ne", "contains", "startswith", "endswith", "in", "isnull")
+    searchable = True
+    value_schema: ClassVar[dict[str, Any]] = {"type": "string", "format": "phone"}
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return sa.String(MAX_PHONE_LENGTH)
+
+    def value_field(self, field: FieldDef) -> ma.fields.Field[Any]:
+        return ma.fields.String(
+            allow_none=True,
+            pre_load=blank_to_none,
+            validate=[
+                ma.validate.Length(
+                    max=MAX_PHONE_LENGTH, error=f"At most {MAX_PHONE_LENGTH} characters."
+                ),
+                check_phone,
+            ],
+        )
+
+    def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
+        return str(raw).strip()
+
+    def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
+        number = "".join(str(rnd.randint(0, 9)) for _ in range(7))
+        shape = rnd.choice(
+            ("+7 (495) {a}-{b}-{c}", "+374 10 {a}{b}{c}", "8-800-{a}-{b}{c}", "+1 202.{a}.{b}{c}")
+        )
+        text = shape.format(a=number[:3], b=number[3:5], c=number[5:])
+        return text + rnd.choice(("", "", " ext. 12", " доб. 305"))
+
+    def strategy(self, field: FieldDef) -> SearchStrategy[Any]:
+        from hypothesis import strategies as st
+
+        number = st.from_regex(r"\+?[0-9]{2,4}([ .\-]?[0-9]{1,4}){1,4}", fullmatch=True).filter(
+            lambda s: MIN_DIGITS <= sum(c.isdigit() for c in s) <= MAX_DIGITS
+        )
+        ext = st.sampled_from(["", " ext. 7", " EXT 1234", " доб. 305", "доб.99"])
+        return st.builds(lambda n, e: n + e, number, ext) | st.none()
