@@ -105,16 +105,22 @@ def read_version(conn: sa.Connection) -> int:
 
 def load_catalog(conn: sa.Connection, registry: FieldTypeRegistry) -> Catalog:
     version = read_version(conn)
-    ent_rows = conn.execute(
-        sa.select(systables.entities).order_by(systables.entities.c.position, systables.entities.c.id)
-    ).mappings().all()
+    ent_rows = (
+        conn.execute(
+            sa.select(systables.entities).order_by(
+                systables.entities.c.position, systables.entities.c.id
+            )
+        )
+        .mappings()
+        .all()
+    )
     field_rows = conn.execute(sa.select(systables.fields)).mappings().all()
     by_entity: dict[int, list[Mapping[str, Any]]] = {}
     for f in field_rows:
-        by_entity.setdefault(f["entity_id"], []).append(f)
+        by_entity.setdefault(f["entity_id"], []).append(dict(f))
     catalog = Catalog(version=version, registry=registry)
     for row in ent_rows:
-        ent = entity_from_rows(row, by_entity.get(row["id"], []))
+        ent = entity_from_rows(dict(row), by_entity.get(row["id"], []))
         catalog.entities[ent.name] = ent
     build_tables(catalog)
     return catalog

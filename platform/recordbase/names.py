@@ -25,7 +25,10 @@ def check_name(name: object, what: str, *, reserved: frozenset[str] = frozenset(
     if not isinstance(name, str) or not name:
         raise ValidationError(f"The {what} name is required.", fields={key: "Required."})
     if len(name) > MAX_NAME_LENGTH:
-        msg = f"The {what} name is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed."
+        msg = (
+            f"The {what} name is {len(name)} characters long; "
+            f"at most {MAX_NAME_LENGTH} are allowed."
+        )
         raise ValidationError(msg, fields={key: msg})
     if not NAME_PATTERN.match(name):
         msg = (
@@ -44,7 +47,10 @@ def check_label(label: object, what: str, key: str = "label") -> str:
         raise ValidationError(f"The {what} {key} is required.", fields={key: "Required."})
     label = label.strip()
     if len(label) > MAX_LABEL_LENGTH:
-        msg = f"The {what} {key} is {len(label)} characters long; at most {MAX_LABEL_LENGTH} are allowed."
+        msg = (
+            f"The {what} {key} is {len(label)} characters long; "
+            f"at most {MAX_LABEL_LENGTH} are allowed."
+        )
         raise ValidationError(msg, fields={key: msg})
     if any(ord(ch) < 32 for ch in label):
         msg = f"The {what} {key} must not contain control characters."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -53,9 +54,35 @@ def create_system_tables(engine: sa.Engine) -> None:
             sa.select(systables.meta_version.c.id).where(systables.meta_version.c.id == 1)
         ).first()
         if not exists:
-            conn.execute(sa.insert(systables.meta_version).values(
-                id=1, version=1, changed_at=systables.utcnow()))
+            conn.execute(
+                sa.insert(systables.meta_version).values(
+                    id=1, version=1, changed_at=systables.utcnow()
+                )
+            )
 
 
 def is_initialised(engine: sa.Engine) -> bool:
-    return sa.inspect(engine).has_table(systables.meta_version.name)
+    """True once ``init`` has finished: the administrator is created last."""
+    if not sa.inspect(engine).has_table(systables.users.name):
+        return False
+    with db.read(engine) as conn:
+        return conn.execute(sa.select(systables.users.c.id).limit(1)).first() is not None
+
+
+RECORDBASE_TABLE = re.compile(r"^(rb_[a-z_]+|e_\d+|m2m_\d+)$")
+
+
+def drop_recordbase_tables(engine: sa.Engine) -> list[str]:
+    """Remove what an interrupted ``init`` left behind (Recordbase's own tables only)."""
+    names = [n for n in sa.inspect(engine).get_table_names() if RECORDBASE_TABLE.match(n)]
+    with engine.connect() as conn:
+        prep = conn.dialect.identifier_preparer
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        with conn.begin():
+            for name in names:
+                cascade = " CASCADE" if conn.dialect.name == "postgresql" else ""
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {prep.quote(name)}{cascade}")
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+    return names

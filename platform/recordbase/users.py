@@ -55,8 +55,10 @@ def check_password_rules(password: str) -> None:
             fields={"password": f"At least {MIN_PASSWORD_LENGTH} characters."},
         )
     if len(password) > 1024:
-        raise ValidationError("The password is longer than 1024 characters.",
-                              fields={"password": "At most 1024 characters."})
+        raise ValidationError(
+            "The password is longer than 1024 characters.",
+            fields={"password": "At most 1024 characters."},
+        )
 
 
 class UserService:
@@ -66,11 +68,14 @@ class UserService:
     def create(self, login: str, password: str, *, role: str = "user", name: str = "") -> User:
         login = login.strip()
         if not login or len(login) > 150 or any(ch.isspace() for ch in login):
-            raise ValidationError("The login must be 1 to 150 characters without spaces.",
-                                  fields={"login": "1 to 150 characters, no spaces."})
+            raise ValidationError(
+                "The login must be 1 to 150 characters without spaces.",
+                fields={"login": "1 to 150 characters, no spaces."},
+            )
         if role not in ROLES:
-            raise ValidationError(f"The role must be one of: {', '.join(ROLES)}.",
-                                  fields={"role": "Unknown role."})
+            raise ValidationError(
+                f"The role must be one of: {', '.join(ROLES)}.", fields={"role": "Unknown role."}
+            )
         check_password_rules(password)
         display = check_label(name, "user", "name") if name else login
         with db.write(self.engine) as conn:
@@ -78,19 +83,28 @@ class UserService:
                 sa.select(systables.users.c.id).where(systables.users.c.login == login)
             ).first()
             if exists:
-                raise Conflict(f"A user with the login {login!r} already exists.",
-                               fields={"login": "Already taken."})
+                raise Conflict(
+                    f"A user with the login {login!r} already exists.",
+                    fields={"login": "Already taken."},
+                )
             user_id = conn.execute(
                 sa.insert(systables.users)
-                .values(login=login, name=display, role=role, active=True,
-                        password_hash=_hasher.hash(password))
+                .values(
+                    login=login,
+                    name=display,
+                    role=role,
+                    active=True,
+                    password_hash=_hasher.hash(password),
+                )
                 .returning(systables.users.c.id)
             ).scalar_one()
         return User(id=user_id, login=login, name=display, role=role)
 
     def count(self) -> int:
         with db.read(self.engine) as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(systables.users)).scalar_one())
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(systables.users)).scalar_one()
+            )
 
     def authenticate(self, login: str, password: str) -> User:
         users = systables.users
@@ -111,7 +125,9 @@ class UserService:
         with db.write(self.engine) as conn:
             conn.execute(
                 sa.insert(systables.sessions).values(
-                    token_hash=hash_token(token), user_id=user.id, kind=kind,
+                    token_hash=hash_token(token),
+                    user_id=user.id,
+                    kind=kind,
                     address=(address or "")[:64],
                 )
             )
@@ -123,13 +139,25 @@ class UserService:
         digest = hash_token(token)
         now = systables.utcnow()
         with db.read(self.engine) as conn:
-            row = conn.execute(
-                sa.select(sessions.c.id, sessions.c.token_hash, sessions.c.last_seen,
-                          sessions.c.ended_at, users.c.id.label("user_id"), users.c.login,
-                          users.c.name, users.c.role, users.c.active)
-                .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-                .where(sessions.c.token_hash == digest)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    sa.select(
+                        sessions.c.id,
+                        sessions.c.token_hash,
+                        sessions.c.last_seen,
+                        sessions.c.ended_at,
+                        users.c.id.label("user_id"),
+                        users.c.login,
+                        users.c.name,
+                        users.c.role,
+                        users.c.active,
+                    )
+                    .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+                    .where(sessions.c.token_hash == digest)
+                )
+                .mappings()
+                .first()
+            )
         if row is None or not hmac.compare_digest(row["token_hash"], digest):
             raise AuthenticationError("The token is not valid; sign in again.")
         if row["ended_at"] is not None or not row["active"]:
@@ -139,14 +167,22 @@ class UserService:
             raise AuthenticationError("This session expired after a long idle time; sign in again.")
         if now - row["last_seen"] > LAST_SEEN_RESOLUTION:
             with db.write(self.engine) as conn:
-                conn.execute(sa.update(sessions).where(sessions.c.id == row["id"])
-                             .values(last_seen=now))
-        return User(id=row["user_id"], login=row["login"], name=row["name"], role=row["role"],
-                    session_id=row["id"])
+                conn.execute(
+                    sa.update(sessions).where(sessions.c.id == row["id"]).values(last_seen=now)
+                )
+        return User(
+            id=row["user_id"],
+            login=row["login"],
+            name=row["name"],
+            role=row["role"],
+            session_id=row["id"],
+        )
 
     def end_session(self, session_id: int) -> None:
         sessions = systables.sessions
         with db.write(self.engine) as conn:
-            conn.execute(sa.update(sessions)
-                         .where(sessions.c.id == session_id, sessions.c.ended_at.is_(None))
-                         .values(ended_at=systables.utcnow()))
+            conn.execute(
+                sa.update(sessions)
+                .where(sessions.c.id == session_id, sessions.c.ended_at.is_(None))
+                .values(ended_at=systables.utcnow())
+            )

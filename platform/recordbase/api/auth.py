@@ -60,8 +60,10 @@ def issue_token() -> tuple[Response, int]:
         raise ValidationError('Send {"username": ..., "password": ...} and nothing else.')
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username:
-        raise ValidationError("Both the username and the password are required.",
-                              fields={"username": "Required.", "password": "Required."})
+        raise ValidationError(
+            "Both the username and the password are required.",
+            fields={"username": "Required.", "password": "Required."},
+        )
     user = runtime().users.authenticate(username, password)
     token = runtime().users.open_session(user, kind="api", address=request.remote_addr)
     return jsonify({"token": token}), 201

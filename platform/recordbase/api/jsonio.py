@@ -57,7 +57,9 @@ def json_body() -> Any:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ValidationError(f"The body is not valid JSON: {exc.msg} at character {exc.pos}.") from exc
+        raise ValidationError(
+            f"The body is not valid JSON: {exc.msg} at character {exc.pos}."
+        ) from exc
     max_depth = int(current_app.config["JSON_MAX_DEPTH"])
     if depth(data, max_depth) > max_depth:
         raise PayloadTooLarge(f"The JSON body is nested more than {max_depth} levels deep.")

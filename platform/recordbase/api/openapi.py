@@ -45,50 +45,110 @@ def entity_paths(catalog: Catalog, entity: EntityDef) -> dict[str, Any]:
     ref = {"$ref": f"#/components/schemas/{name}"}
     ref_in = {"$ref": f"#/components/schemas/{name}_input"}
     filters = [
-        {"name": f"filter[{f.name}][{op}]", "in": "query", "required": False,
-         "schema": {"type": "string"}, "description": f"{f.label}: {op}"}
+        {
+            "name": f"filter[{f.name}][{op}]",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": f"{f.label}: {op}",
+        }
         for f in entity.fields
         for op in catalog.type_of(f).operators
     ]
     list_params = [
-        {"name": "sort", "in": "query", "schema": {"type": "string"},
-         "description": "Comma-separated field names; a leading - sorts descending."},
+        {
+            "name": "sort",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "Comma-separated field names; a leading - sorts descending.",
+        },
         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
-        {"name": "limit", "in": "query",
-         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}},
-        {"name": "after", "in": "query", "schema": {"type": "string"},
-         "description": "The next cursor of the previous page."},
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        },
+        {
+            "name": "after",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "The next cursor of the previous page.",
+        },
     ]
     item_path = {
-        "parameters": [{"name": "id", "in": "path", "required": True,
-                        "schema": {"type": "integer", "minimum": 1}}],
-        "get": {"summary": f"One {entity.label}", "responses": {
-            "200": {"description": entity.label, "content": {"application/json": {"schema": ref}}},
-            "404": PROBLEM}},
-        "patch": {"summary": f"Change a {entity.label}",
-                  "parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"}}],
-                  "requestBody": {"content": {"application/json": {"schema": ref_in}}},
-                  "responses": {"200": {"description": "Changed",
-                                        "content": {"application/json": {"schema": ref}}},
-                                "409": PROBLEM, "422": PROBLEM}},
-        "delete": {"summary": f"Delete a {entity.label}",
-                   "responses": {"204": {"description": "Deleted"}, "409": PROBLEM}},
+        "parameters": [
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        ],
+        "get": {
+            "summary": f"One {entity.label}",
+            "responses": {
+                "200": {
+                    "description": entity.label,
+                    "content": {"application/json": {"schema": ref}},
+                },
+                "404": PROBLEM,
+            },
+        },
+        "patch": {
+            "summary": f"Change a {entity.label}",
+            "parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"}}],
+            "requestBody": {"content": {"application/json": {"schema": ref_in}}},
+            "responses": {
+                "200": {"description": "Changed", "content": {"application/json": {"schema": ref}}},
+                "409": PROBLEM,
+                "422": PROBLEM,
+            },
+        },
+        "delete": {
+            "summary": f"Delete a {entity.label}",
+            "responses": {"204": {"description": "Deleted"}, "409": PROBLEM},
+        },
     }
     return {
         f"/records/{name}": {
-            "get": {"summary": f"List {entity.label_plural}", "parameters": list_params + filters,
-                    "responses": {"200": {"description": "A page", "content": {"application/json": {
-                        "schema": {"type": "object", "properties": {
-                            "items": {"type": "array", "items": ref},
-                            "next": {"type": "string", "nullable": True},
-                            "titles": {"type": "object"}}}}}},
-                        "400": PROBLEM, "422": PROBLEM}},
-            "post": {"summary": f"Create a {entity.label}",
-                     "requestBody": {"required": True,
-                                     "content": {"application/json": {"schema": ref_in}}},
-                     "responses": {"201": {"description": "Created",
-                                           "content": {"application/json": {"schema": ref}}},
-                                   "422": PROBLEM, "409": PROBLEM}},
+            "get": {
+                "summary": f"List {entity.label_plural}",
+                "parameters": list_params + filters,
+                "responses": {
+                    "200": {
+                        "description": "A page",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "items": {"type": "array", "items": ref},
+                                        "next": {"type": "string", "nullable": True},
+                                        "titles": {"type": "object"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": PROBLEM,
+                    "422": PROBLEM,
+                },
+            },
+            "post": {
+                "summary": f"Create a {entity.label}",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref_in}},
+                },
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "content": {"application/json": {"schema": ref}},
+                    },
+                    "422": PROBLEM,
+                    "409": PROBLEM,
+                },
+            },
         },
         f"/records/{name}/{{id}}": item_path,
     }
@@ -96,10 +156,16 @@ def entity_paths(catalog: Catalog, entity: EntityDef) -> dict[str, Any]:
 
 def build_document(catalog: Catalog) -> dict[str, Any]:
     paths: dict[str, Any] = {
-        "/auth/token": {"post": {"summary": "Sign in and get a token", "security": [],
-                                 "responses": {"201": {"description": "A token"}, "401": PROBLEM}}},
-        "/entities": {"get": {"summary": "All entities",
-                              "responses": {"200": {"description": "Entities"}}}},
+        "/auth/token": {
+            "post": {
+                "summary": "Sign in and get a token",
+                "security": [],
+                "responses": {"201": {"description": "A token"}, "401": PROBLEM},
+            }
+        },
+        "/entities": {
+            "get": {"summary": "All entities", "responses": {"200": {"description": "Entities"}}}
+        },
     }
     schemas: dict[str, Any] = {}
     for entity in catalog.live_entities():
@@ -108,21 +174,35 @@ def build_document(catalog: Catalog) -> dict[str, Any]:
         schemas[f"{entity.name}_input"] = record_schema(catalog, entity, for_input=True)
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Recordbase API", "version": __version__,
-                 "description": f"Generated from metadata version {catalog.version}."},
+        "info": {
+            "title": "Recordbase API",
+            "version": __version__,
+            "description": f"Generated from metadata version {catalog.version}.",
+        },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": schemas,
-            "responses": {"Problem": {"description": "A problem document",
-                                      "content": {"application/problem+json": {"schema": {
-                                          "type": "object", "properties": {
-                                              "title": {"type": "string"},
-                                              "status": {"type": "integer"},
-                                              "detail": {"type": "string"},
-                                              "errors": {"type": "object"}}}}}}},
+            "responses": {
+                "Problem": {
+                    "description": "A problem document",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "title": {"type": "string"},
+                                    "status": {"type": "integer"},
+                                    "detail": {"type": "string"},
+                                    "errors": {"type": "object"},
+                                },
+                            }
+                        }
+                    },
+                }
+            },
         },
     }
 

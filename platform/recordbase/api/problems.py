@@ -20,7 +20,12 @@ HTTP_SENTENCES = {
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     body.update({k: v for k, v in extra.items() if v})
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     return response
@@ -46,6 +51,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return problem(500, "Internal error",
-                       "Something went wrong on the server; nothing was changed. "
-                       "The error has been logged.")
+        return problem(
+            500,
+            "Internal error",
+            "Something went wrong on the server; nothing was changed. The error has been logged.",
+        )

@@ -23,8 +23,9 @@ def parse_list_query() -> ListQuery:
     for key in request.args:
         match = FILTER_KEY.match(key)
         if match:
-            filters.append(FilterSpec(match.group(1), match.group(2) or "eq",
-                                      tuple(request.args.getlist(key))))
+            filters.append(
+                FilterSpec(match.group(1), match.group(2) or "eq", tuple(request.args.getlist(key)))
+            )
         elif key not in LIST_PARAMS:
             raise ValidationError(
                 f"Unknown query parameter {key!r}; use filter[field][op], sort, q, limit or after.",
@@ -35,8 +36,13 @@ def parse_list_query() -> ListQuery:
         raise ValidationError("The limit must be a whole number.", fields={"limit": "A number."})
     sort_text = request.args.get("sort", "")
     sort = tuple(s.strip() for s in sort_text.split(",") if s.strip())
-    return ListQuery(filters=tuple(filters), sort=sort, q=request.args.get("q"),
-                     limit=int(limit_text), after=request.args.get("after") or None)
+    return ListQuery(
+        filters=tuple(filters),
+        sort=sort,
+        q=request.args.get("q"),
+        limit=int(limit_text),
+        after=request.args.get("after") or None,
+    )
 
 
 def record_response(item: dict[str, Any], titles: dict[str, Any] | None = None) -> Response:
@@ -52,8 +58,10 @@ def expected_version() -> int | None:
         return None
     text = header.strip().removeprefix("W/").strip('"')
     if not text.isdigit() or len(text) > 18:
-        raise ValidationError("The If-Match header must carry the record's version, e.g. \"3\".",
-                              fields={"If-Match": "Not a version."})
+        raise ValidationError(
+            'The If-Match header must carry the record\'s version, e.g. "3".',
+            fields={"If-Match": "Not a version."},
+        )
     return int(text)
 
 
@@ -66,7 +74,7 @@ def check_id(record_id: int) -> int:
 @bp.get("/records/<entity>")
 @login_required
 def list_records(entity: str) -> Response:
-    page = runtime().records.list(entity, parse_list_query())
+    page = runtime().records.list_page(entity, parse_list_query())
     return jsonify({"items": page.items, "next": page.next, "titles": page.titles})
 
 
@@ -88,9 +96,13 @@ def get_record(entity: str, record_id: int) -> Response:
 @bp.patch("/records/<entity>/<int:record_id>")
 @login_required
 def update_record(entity: str, record_id: int) -> Response:
-    item = runtime().records.update(entity, check_id(record_id), json_body(),
-                                    expected_version=expected_version(),
-                                    user_id=current_user().id)
+    item = runtime().records.update(
+        entity,
+        check_id(record_id),
+        json_body(),
+        expected_version=expected_version(),
+        user_id=current_user().id,
+    )
     return record_response(item)
 
 

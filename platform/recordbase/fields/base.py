@@ -54,6 +54,8 @@ class FieldType:
     can_have_default: ClassVar[bool] = True
     #: the column is indexed whatever the field says (links: their foreign key)
     always_indexed: ClassVar[bool] = False
+    #: the column gets a unique index whatever the field says (autonumbers)
+    always_unique: ClassVar[bool] = False
     options_schema: ClassVar[type[ma.Schema]] = NoOptions
     #: JSON Schema of a value, used by the OpenAPI document
     value_schema: ClassVar[Mapping[str, Any]] = {"type": "string"}
@@ -106,9 +108,7 @@ class FieldType:
         """A marshmallow field that turns JSON input into the Python value to store."""
         raise NotImplementedError(f"{type(self).__name__} must define value_field")
 
-    def parse_input(
-        self, conn: sa.Connection, field: FieldDef, catalog: Catalog, raw: Any
-    ) -> Any:
+    def parse_input(self, conn: sa.Connection, field: FieldDef, catalog: Catalog, raw: Any) -> Any:
         """API JSON → the value to store; raises marshmallow's or our ValidationError."""
         return self.to_db(field, self.value_field(field).deserialize(raw))
 

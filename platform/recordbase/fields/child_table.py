@@ -74,9 +74,13 @@ class ChildTableFieldType(FieldType):
 
     def columns_in_target(self, field: FieldDef, owner: EntityDef) -> list[sa.Column[Any]]:
         return [
-            sa.Column(parent_column(field), sa.Integer,
-                      sa.ForeignKey(f"{owner.table}.id", ondelete="CASCADE"), nullable=True,
-                      index=True),
+            sa.Column(
+                parent_column(field),
+                sa.Integer,
+                sa.ForeignKey(f"{owner.table}.id", ondelete="CASCADE"),
+                nullable=True,
+                index=True,
+            ),
             sa.Column(position_column(field), sa.Integer, nullable=True),
         ]
 
@@ -84,8 +88,9 @@ class ChildTableFieldType(FieldType):
         return None
 
     def value_field(self, field: FieldDef) -> ma.fields.Field[Any]:
-        return ma.fields.List(ma.fields.Dict(), allow_none=True,
-                              validate=ma.validate.Length(max=MAX_LINES))
+        return ma.fields.List(
+            ma.fields.Dict(), allow_none=True, validate=ma.validate.Length(max=MAX_LINES)
+        )
 
     def to_json(self, field: FieldDef, value: Any) -> Any:
         return [] if value is None else value
@@ -102,23 +107,32 @@ class ChildTableFieldType(FieldType):
 
         lines = self.value_field(field).deserialize(raw) or []
         target, _ = self._target(field, catalog)
-        parsed, errors = [], {}
+        parsed: list[dict[str, Any]] = []
+        errors: dict[str, Any] = {}
         for index, line in enumerate(lines):
             line_id = line.get("id")
             if line_id is not None and (isinstance(line_id, bool) or not isinstance(line_id, int)):
                 errors[f"{index}"] = {"id": "A line id is an integer."}
                 continue
             try:
-                values = validate_values(conn, catalog, target, line, partial=line_id is not None,
-                                         allowed_extra=frozenset({"id"}))
+                values = validate_values(
+                    conn,
+                    catalog,
+                    target,
+                    line,
+                    partial=line_id is not None,
+                    allowed_extra=frozenset({"id"}),
+                )
             except ValidationError as exc:
                 errors[f"{index}"] = exc.fields
                 continue
             parsed.append(values)
         if errors:
             first = next(iter(errors))
-            raise ValidationError(f"Line {int(first) + 1} of {field.label} has problems.",
-                                  fields={k: v for k, v in errors.items()})
+            raise ValidationError(
+                f"Line {int(first) + 1} of {field.label} has problems.",
+                fields={k: v for k, v in errors.items()},
+            )
         return parsed
 
     def load(
@@ -128,11 +142,15 @@ class ChildTableFieldType(FieldType):
 
         target, table = self._target(field, catalog)
         parent = table.c[parent_column(field)]
-        rows = conn.execute(
-            sa.select(*select_columns(target, table, catalog), parent.label("_parent"))
-            .where(parent.in_(list(ids)))
-            .order_by(parent, table.c[position_column(field)], table.c.id)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                sa.select(*select_columns(target, table, catalog), parent.label("_parent"))
+                .where(parent.in_(list(ids)))
+                .order_by(parent, table.c[position_column(field)], table.c.id)
+            )
+            .mappings()
+            .all()
+        )
         out: dict[int, list[Any]] = {}
         for row, item in zip(rows, rows_to_json(conn, catalog, target, rows), strict=True):
             out.setdefault(row["_parent"], []).append(item)
@@ -172,7 +190,9 @@ class ChildTableFieldType(FieldType):
                         if generated is not None:
                             row[source] = generated
                     elif fdef.default is not None:
-                        row[source] = ftype.to_db(fdef, ftype.value_field(fdef).deserialize(fdef.default))
+                        row[source] = ftype.to_db(
+                            fdef, ftype.value_field(fdef).deserialize(fdef.default)
+                        )
                 conn.execute(sa.insert(table).values(row))
 
     def _column(self, catalog: Catalog, target: EntityDef, name: str) -> str:

@@ -69,7 +69,7 @@ class DecimalOptions(ma.Schema):
 
 
 class ExactDecimal(ma.fields.Decimal):
-    """A decimal that fits ``precision``/``scale`` exactly: extra digits are an error, not rounded."""
+    """A decimal that fits ``precision``/``scale`` exactly: extra digits are an error."""
 
     def __init__(self, precision: int, scale: int, **kwargs: Any) -> None:
         super().__init__(as_string=True, allow_nan=False, **kwargs)
@@ -77,17 +77,15 @@ class ExactDecimal(ma.fields.Decimal):
         self.scale = scale
 
     def _validated(self, value: Any) -> decimal.Decimal:
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, bool | float):
             # floats already lost digits; ask for a string or an integer
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
                 raise ma.ValidationError(
-                    "Send decimal numbers as strings (for example \"1234.50\") so no digit is lost."
+                    'Send decimal numbers as strings (for example "1234.50") so no digit is lost.'
                 )
         result = super()._validated(value)
-        if result is None:
-            return result
         exponent = result.as_tuple().exponent
         assert isinstance(exponent, int)
         if -exponent > self.scale and result != result.quantize(
@@ -96,9 +94,7 @@ class ExactDecimal(ma.fields.Decimal):
             raise ma.ValidationError(f"At most {self.scale} digits after the decimal point.")
         integer_digits = self.precision - self.scale
         if abs(result) >= decimal.Decimal(10) ** integer_digits:
-            raise ma.ValidationError(
-                f"At most {integer_digits} digits before the decimal point."
-            )
+            raise ma.ValidationError(f"At most {integer_digits} digits before the decimal point.")
         return result
 
 
@@ -159,8 +155,9 @@ class DecimalFieldType(FieldType):
         precision, scale = self.precision_scale(field)
         limit = 10 ** (precision - scale) - decimal.Decimal(1).scaleb(-scale)
         return (
-            st.decimals(min_value=-limit, max_value=limit, places=scale, allow_nan=False)
-            .map(lambda d: self.to_json(field, d))
+            st.decimals(min_value=-limit, max_value=limit, places=scale, allow_nan=False).map(
+                lambda d: self.to_json(field, d)
+            )
             | st.none()
         )
 

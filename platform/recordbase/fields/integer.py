@@ -25,7 +25,9 @@ class StrictInteger(ma.fields.Integer):
     floats without a fraction (42.0) are accepted; 1.5 is an error, never 1.
     """
 
-    default_error_messages = {"invalid": "Not a whole number."}
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error_messages["invalid"] = "Not a whole number."
 
     def _validated(self, value: Any) -> int:
         if isinstance(value, bool):

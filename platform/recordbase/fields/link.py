@@ -38,14 +38,17 @@ def check_target(cleaned: dict[str, Any], catalog: Catalog, *, allow_child: bool
         msg = f"The target entity {cleaned['target']!r} does not exist."
         raise ValidationError(msg, fields={"options": msg})
     if target.child and not allow_child:
-        msg = f"The entity {target.name!r} holds the lines of a child table and cannot be linked to."
+        msg = (
+            f"The entity {target.name!r} holds the lines of a child table and cannot be linked to."
+        )
         raise ValidationError(msg, fields={"options": msg})
 
 
 class RecordId(StrictInteger):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            strict=True, validate=ma.validate.Range(min=1, error="A record id is a positive integer."),
+            strict=True,
+            validate=ma.validate.Range(min=1, error="A record id is a positive integer."),
             **kwargs,
         )
 
@@ -57,7 +60,10 @@ class LinkFieldType(FieldType):
     always_indexed = True
     can_have_default = False
     options_schema: ClassVar[type[ma.Schema]] = LinkOptions
-    value_schema: ClassVar[dict[str, Any]] = {"type": "integer", "description": "id of the linked record"}
+    value_schema: ClassVar[dict[str, Any]] = {
+        "type": "integer",
+        "description": "id of the linked record",
+    }
 
     def clean_options(self, options: Any, catalog: Catalog) -> dict[str, Any]:
         cleaned = super().clean_options(options, catalog)
@@ -83,7 +89,9 @@ class LinkFieldType(FieldType):
         return RecordId(allow_none=True)
 
     def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
-        return super().filter_value(field, op, int(raw) if isinstance(raw, str) and raw.isdigit() else raw)
+        return super().filter_value(
+            field, op, int(raw) if isinstance(raw, str) and raw.isdigit() else raw
+        )
 
     def reference_target(self, field: FieldDef) -> str | None:
         return str(field.options["target"])
@@ -115,9 +123,7 @@ class LinkFieldType(FieldType):
         return {"target": "__target__", "on_delete": "restrict"}
 
 
-def existing_ids(
-    conn: sa.Connection, table: sa.Table, ids: Sequence[int]
-) -> set[int]:
+def existing_ids(conn: sa.Connection, table: sa.Table, ids: Sequence[int]) -> set[int]:
     if not ids:
         return set()
     return set(conn.execute(sa.select(table.c.id).where(table.c.id.in_(list(ids)))).scalars())

@@ -53,28 +53,32 @@ class Lt(Operator):
     name, label = "lt", "less than"
 
     def compile(self, column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
-        return column < value
+        result: sa.ColumnElement[bool] = column < value
+        return result
 
 
 class Lte(Operator):
     name, label = "lte", "at most"
 
     def compile(self, column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
-        return column <= value
+        result: sa.ColumnElement[bool] = column <= value
+        return result
 
 
 class Gt(Operator):
     name, label = "gt", "greater than"
 
     def compile(self, column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
-        return column > value
+        result: sa.ColumnElement[bool] = column > value
+        return result
 
 
 class Gte(Operator):
     name, label = "gte", "at least"
 
     def compile(self, column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
-        return column >= value
+        result: sa.ColumnElement[bool] = column >= value
+        return result
 
 
 class Between(Operator):
@@ -190,6 +194,16 @@ class OperatorRegistry:
 
 
 OPERATORS = OperatorRegistry(
-    Eq(), Ne(), Lt(), Lte(), Gt(), Gte(), Between(), In(), IsNull(), Contains(), StartsWith(),
+    Eq(),
+    Ne(),
+    Lt(),
+    Lte(),
+    Gt(),
+    Gte(),
+    Between(),
+    In(),
+    IsNull(),
+    Contains(),
+    StartsWith(),
     EndsWith(),
 )

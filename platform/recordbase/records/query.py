@@ -130,7 +130,9 @@ def _parse_operand(
                 return _parse_system(spec.field, text)
             return ftype.filter_value(fdef, spec.op, text)
         except (ConversionError, ValueError) as exc:
-            raise _bad(param, f"The value {text!r} does not fit the field {spec.field!r}: {exc}") from exc
+            raise _bad(
+                param, f"The value {text!r} does not fit the field {spec.field!r}: {exc}"
+            ) from exc
 
     parsed = [parse(t) for t in raw]
     if arity == "one":
@@ -186,7 +188,9 @@ def keyset_condition(keys: list[SortKey], values: list[Any]) -> sa.ColumnElement
     """Rows strictly after ``values`` in the order of ``keys`` (NULLs smallest)."""
     ors: list[sa.ColumnElement[bool]] = []
     for i, key in enumerate(keys):
-        ands: list[sa.ColumnElement[bool]] = [_equal(k.column, v) for k, v in zip(keys[:i], values[:i], strict=False)]
+        ands: list[sa.ColumnElement[bool]] = [
+            _equal(k.column, v) for k, v in zip(keys[:i], values[:i], strict=False)
+        ]
         after = _after(key, values[i])
         if after is None:
             continue
@@ -197,7 +201,11 @@ def keyset_condition(keys: list[SortKey], values: list[Any]) -> sa.ColumnElement
     # a redundant bound on the first key lets the database start its index scan there
     if value is not None and len(keys) > 1:
         if first.descending:
-            bound = first.column <= value if first.name == "id" else sa.or_(first.column <= value, first.column.is_(None))
+            bound = (
+                first.column <= value
+                if first.name == "id"
+                else sa.or_(first.column <= value, first.column.is_(None))
+            )
         else:
             bound = first.column >= value
         condition = sa.and_(bound, condition)
@@ -213,10 +221,12 @@ def _after(key: SortKey, value: Any) -> sa.ColumnElement[bool] | None:
     if key.descending:
         if value is None:
             return None  # nothing sorts below NULL
-        return sa.or_(col < value, col.is_(None)) if key.name != "id" else col < value
+        below: sa.ColumnElement[bool] = col < value
+        return sa.or_(below, col.is_(None)) if key.name != "id" else below
     if value is None:
         return col.is_not(None)
-    return col > value
+    above: sa.ColumnElement[bool] = col > value
+    return above
 
 
 def compile_search(
@@ -240,6 +250,7 @@ def compile_search(
 
 # --- cursors ---------------------------------------------------------------------
 
+
 def encode_cursor(values: list[Any]) -> str:
     raw = orjson.dumps([_tag(v) for v in values])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -252,9 +263,16 @@ def decode_cursor(cursor: str, keys: list[SortKey]) -> list[Any]:
         if not isinstance(data, list) or len(data) != len(keys):
             raise ValueError("shape")
         return [_untag(v) for v in data]
-    except (ValueError, binascii.Error, TypeError, decimal.InvalidOperation, orjson.JSONDecodeError) as exc:
+    except (
+        ValueError,
+        binascii.Error,
+        TypeError,
+        decimal.InvalidOperation,
+        orjson.JSONDecodeError,
+    ) as exc:
         raise _bad(
-            "after", "The cursor is not valid for this list (it belongs to another sort or was altered)."
+            "after",
+            "The cursor is not valid for this list (it belongs to another sort or was altered).",
         ) from exc
 
 
@@ -272,7 +290,7 @@ def _tag(value: Any) -> Any:
 
 def _untag(value: Any) -> Any:
     if isinstance(value, dict) and len(value) == 1:
-        (tag, text), = value.items()
+        ((tag, text),) = value.items()
         if not isinstance(text, str):
             raise ValueError("tag")
         if tag == "d":

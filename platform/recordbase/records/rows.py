@@ -16,7 +16,9 @@ from recordbase.model import EntityDef
 SYSTEM_READ_ONLY = ("id", "version", "created_at", "updated_at", "created_by", "updated_by")
 
 
-def select_columns(entity: EntityDef, table: sa.Table, catalog: Catalog) -> list[sa.ColumnElement[Any]]:
+def select_columns(
+    entity: EntityDef, table: sa.Table, catalog: Catalog
+) -> list[sa.ColumnElement[Any]]:
     cols: list[sa.ColumnElement[Any]] = [table.c[name] for name in SYSTEM_READ_ONLY]
     seen = set(SYSTEM_READ_ONLY)
     if entity.tree:
@@ -54,7 +56,12 @@ def rows_to_json(
 
 
 def validate_values(
-    conn: sa.Connection, catalog: Catalog, entity: EntityDef, data: Any, *, partial: bool,
+    conn: sa.Connection,
+    catalog: Catalog,
+    entity: EntityDef,
+    data: Any,
+    *,
+    partial: bool,
     allowed_extra: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """A JSON object → {field name: value to store}; every problem named by its field.
@@ -73,8 +80,11 @@ def validate_values(
             continue
         fdef = known.get(key)
         if fdef is None:
-            errors[key] = ("Set by Recordbase; it cannot be written." if key in SYSTEM_READ_ONLY
-                           else f"{entity.label_plural} have no field named {key!r}.")
+            errors[key] = (
+                "Set by Recordbase; it cannot be written."
+                if key in SYSTEM_READ_ONLY
+                else f"{entity.label_plural} have no field named {key!r}."
+            )
             continue
         ftype = catalog.type_of(fdef)
         if ftype.read_only:
@@ -99,8 +109,12 @@ def validate_values(
     if not partial:
         for fdef in entity.fields:
             ftype = catalog.type_of(fdef)
-            if (fdef.required and not ftype.read_only and fdef.name not in data
-                    and ftype.default_for(fdef) is None):
+            if (
+                fdef.required
+                and not ftype.read_only
+                and fdef.name not in data
+                and ftype.default_for(fdef) is None
+            ):
                 errors[fdef.name] = "A value is required."
     if errors:
         raise ValidationError(_sentence(entity, errors), fields=errors)

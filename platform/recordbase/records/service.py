@@ -14,19 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from recordbase import db, systables
 from recordbase.catalog import Catalog, CatalogCache
 from recordbase.errors import Conflict, NotFound, ValidationError
-from recordbase.fields.base import flatten_messages
 from recordbase.model import EntityDef, FieldDef
 from recordbase.records import query as q
 from recordbase.records.rows import rows_to_json, select_columns, validate_values
 from recordbase.schema.tables import unique_index_name
-
 
 
 @dataclass
@@ -43,7 +40,7 @@ class RecordService:
 
     # --- reading ------------------------------------------------------------------
 
-    def list(self, entity_name: str, query: q.ListQuery) -> Page:
+    def list_page(self, entity_name: str, query: q.ListQuery) -> Page:
         if not 1 <= query.limit <= q.MAX_PAGE_SIZE:
             raise ValidationError(
                 f"The page size must be between 1 and {q.MAX_PAGE_SIZE}.",
@@ -75,10 +72,12 @@ class RecordService:
         cursor = None
         if more and rows:
             last = rows[-1]
-            cursor = q.encode_cursor([last[k.column.key] for k in keys])
+            cursor = q.encode_cursor([last[str(k.column.key)] for k in keys])
         return Page(items=items, next=cursor, titles=titles)
 
-    def get(self, entity_name: str, record_id: int) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    def get(
+        self, entity_name: str, record_id: int
+    ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
         with db.read(self.engine) as conn:
             catalog = self.cache.current(conn)
             entity = catalog.entity(entity_name)
@@ -90,15 +89,22 @@ class RecordService:
         self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, record_id: int
     ) -> dict[str, Any]:
         table = catalog.table(entity)
-        row = conn.execute(
-            sa.select(*select_columns(entity, table, catalog)).where(table.c.id == record_id)
-        ).mappings().first()
+        row = (
+            conn.execute(
+                sa.select(*select_columns(entity, table, catalog)).where(table.c.id == record_id)
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"There is no {entity.label} with id {record_id}.")
         return rows_to_json(conn, catalog, entity, [row])[0]
 
     def _link_titles(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef,
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        entity: EntityDef,
         items: list[dict[str, Any]],
     ) -> dict[str, dict[str, str]]:
         """Display titles of the records this page links to, one query per target."""
@@ -113,8 +119,8 @@ class RecordService:
                 wanted.setdefault(target, set()).update(ids)
         out: dict[str, dict[str, str]] = {}
         for target_name, ids in wanted.items():
-            target = catalog.entity(target_name)
-            out[target_name] = self.titles(conn, catalog, target, sorted(ids))
+            target_entity = catalog.entity(target_name)
+            out[target_name] = self.titles(conn, catalog, target_entity, sorted(ids))
         return out
 
     def titles(
@@ -135,9 +141,7 @@ class RecordService:
 
     # --- writing --------------------------------------------------------------------
 
-    def create(
-        self, entity_name: str, data: Any, *, user_id: int | None = None
-    ) -> dict[str, Any]:
+    def create(self, entity_name: str, data: Any, *, user_id: int | None = None) -> dict[str, Any]:
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn)
             entity = catalog.entity(entity_name)
@@ -145,16 +149,28 @@ class RecordService:
             return self._fetch(conn, catalog, entity, record_id)
 
     def insert(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, data: Any, *,
-        user_id: int | None, extra: Mapping[str, Any] | None = None,
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        entity: EntityDef,
+        data: Any,
+        *,
+        user_id: int | None,
+        extra: Mapping[str, Any] | None = None,
     ) -> int:
         """Insert one record in the caller's transaction and return its id."""
-        values = validate_values(conn, catalog, entity, data, partial=False,
-                                 allowed_extra=_extra(entity))
+        values = validate_values(
+            conn, catalog, entity, data, partial=False, allowed_extra=_extra(entity)
+        )
         table = catalog.table(entity)
         now = systables.utcnow()
-        row: dict[str, Any] = {"version": 1, "created_at": now, "updated_at": now,
-                               "created_by": user_id, "updated_by": user_id}
+        row: dict[str, Any] = {
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "created_by": user_id,
+            "updated_by": user_id,
+        }
         if extra:
             row.update(extra)
         if "parent" in values:
@@ -172,47 +188,62 @@ class RecordService:
                 value = values[fdef.name]
             else:
                 default = ftype.default_for(fdef)
-                value = None if default is None else ftype.to_db(
-                    fdef, ftype.value_field(fdef).deserialize(default)
+                value = (
+                    None
+                    if default is None
+                    else ftype.to_db(fdef, ftype.value_field(fdef).deserialize(default))
                 )
             if source:
                 row[source] = value
             elif value is not None:
                 related.append((fdef, value))
         with self._integrity(entity, catalog):
-            record_id = int(conn.execute(sa.insert(table).values(row).returning(table.c.id)).scalar_one())
+            record_id = int(
+                conn.execute(sa.insert(table).values(row).returning(table.c.id)).scalar_one()
+            )
             for fdef, value in related:
                 self._save_related(conn, catalog, entity, fdef, record_id, value, user_id)
         return record_id
 
     def update(
-        self, entity_name: str, record_id: int, data: Any, *, expected_version: int | None,
+        self,
+        entity_name: str,
+        record_id: int,
+        data: Any,
+        *,
+        expected_version: int | None,
         user_id: int | None = None,
     ) -> dict[str, Any]:
         if isinstance(data, dict) and "version" in data:
             data = dict(data)
             body_version = data.pop("version")
             if isinstance(body_version, bool) or not isinstance(body_version, int):
-                raise ValidationError("The version must be an integer.",
-                                      fields={"version": "Must be an integer."})
+                raise ValidationError(
+                    "The version must be an integer.", fields={"version": "Must be an integer."}
+                )
             expected_version = body_version if expected_version is None else expected_version
         if expected_version is None:
             raise ValidationError(
                 "Say which version of the record you changed: send it in the If-Match header "
-                "or as \"version\" in the body.",
+                'or as "version" in the body.',
                 fields={"version": "Required for updates."},
             )
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn)
             entity = catalog.entity(entity_name)
-            values = validate_values(conn, catalog, entity, data, partial=True,
-                                     allowed_extra=_extra(entity))
+            values = validate_values(
+                conn, catalog, entity, data, partial=True, allowed_extra=_extra(entity)
+            )
             table = catalog.table(entity)
-            row: dict[str, Any] = {"version": table.c.version + 1,
-                                   "updated_at": systables.utcnow(), "updated_by": user_id}
+            row: dict[str, Any] = {
+                "version": table.c.version + 1,
+                "updated_at": systables.utcnow(),
+                "updated_by": user_id,
+            }
             if "parent" in values:
-                row["parent_id"] = self._check_parent(conn, catalog, entity, record_id,
-                                                      values.pop("parent"))
+                row["parent_id"] = self._check_parent(
+                    conn, catalog, entity, record_id, values.pop("parent")
+                )
             related = []
             for fdef in entity.fields:
                 if fdef.name not in values:
@@ -234,7 +265,9 @@ class RecordService:
                     self._save_related(conn, catalog, entity, fdef, record_id, value, user_id)
             return self._fetch(conn, catalog, entity, record_id)
 
-    def delete(self, entity_name: str, record_id: int, *, expected_version: int | None = None) -> None:
+    def delete(
+        self, entity_name: str, record_id: int, *, expected_version: int | None = None
+    ) -> None:
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn)
             entity = catalog.entity(entity_name)
@@ -251,13 +284,23 @@ class RecordService:
     # --- helpers ----------------------------------------------------------------------
 
     def _save_related(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, fdef: FieldDef,
-        record_id: int, value: Any, user_id: int | None,
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        entity: EntityDef,
+        fdef: FieldDef,
+        record_id: int,
+        value: Any,
+        user_id: int | None,
     ) -> None:
         catalog.type_of(fdef).save(conn, fdef, catalog, record_id, value)
 
     def _check_parent(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, record_id: int,
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        entity: EntityDef,
+        record_id: int,
         parent: int | None,
     ) -> int | None:
         if parent is None:
@@ -267,13 +310,17 @@ class RecordService:
         current: int | None = parent
         while current is not None:
             if current == record_id or current in seen:
-                raise ValidationError(f"A {entity.label} cannot be placed under itself.",
-                                      fields={"parent": "This would make a loop."})
+                raise ValidationError(
+                    f"A {entity.label} cannot be placed under itself.",
+                    fields={"parent": "This would make a loop."},
+                )
             seen.add(current)
             found = conn.execute(sa.select(table.c.parent_id).where(table.c.id == current)).first()
             if found is None:
-                raise ValidationError(f"There is no {entity.label} with id {current}.",
-                                      fields={"parent": "No such record."})
+                raise ValidationError(
+                    f"There is no {entity.label} with id {current}.",
+                    fields={"parent": "No such record."},
+                )
             current = found[0]
         return parent
 
@@ -283,7 +330,11 @@ class RecordService:
         for owner, fdef in catalog.fields_targeting(entity):
             ftype = catalog.type_of(fdef)
             source = ftype.source_column(fdef)
-            if owner.removed or source is None or fdef.options.get("on_delete", "restrict") != "restrict":
+            if (
+                owner.removed
+                or source is None
+                or fdef.options.get("on_delete", "restrict") != "restrict"
+            ):
                 continue
             table = catalog.table(owner)
             count = conn.execute(
@@ -296,13 +347,20 @@ class RecordService:
                 )
         if entity.tree:
             table = catalog.table(entity)
-            count = conn.execute(sa.select(sa.func.count()).select_from(table)
-                                 .where(table.c.parent_id == record_id)).scalar_one()
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(table).where(table.c.parent_id == record_id)
+            ).scalar_one()
             if count:
-                raise Conflict(f"This {entity.label} cannot be deleted: {count} entries are under it.")
+                raise Conflict(
+                    f"This {entity.label} cannot be deleted: {count} entries are under it."
+                )
 
     def _stale(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, record_id: int,
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        entity: EntityDef,
+        record_id: int,
         expected: int,
     ) -> Conflict | NotFound:
         table = catalog.table(entity)
@@ -320,8 +378,11 @@ class RecordService:
             f"This {entity.label} was changed by {who} at {when} after you opened it "
             f"(you have version {expected}, the current one is {row.version}); nothing was saved. "
             "Reload it and apply your change again.",
-            extra={"current_version": row.version, "changed_by": who,
-                   "changed_at": row.updated_at.isoformat()},
+            extra={
+                "current_version": row.version,
+                "changed_by": who,
+                "changed_at": row.updated_at.isoformat(),
+            },
         )
 
     def _integrity(self, entity: EntityDef, catalog: Catalog) -> _IntegrityGuard:
@@ -343,7 +404,9 @@ class _IntegrityGuard:
             return
         text = str(exc.orig)
         for fdef in self.entity.fields:
-            pattern = rf"\b({unique_index_name(self.entity, fdef)}|{self.entity.table}\.{fdef.column})\b"
+            pattern = (
+                rf"\b({unique_index_name(self.entity, fdef)}|{self.entity.table}\.{fdef.column})\b"
+            )
             if re.search(pattern, text):
                 raise Conflict(
                     f"Another {self.entity.label} already has this {fdef.label}.",
@@ -363,7 +426,6 @@ def title_field(catalog: Catalog, entity: EntityDef) -> FieldDef | None:
         if ftype.searchable and ftype.source_column(fdef):
             return fdef
     return None
-
 
 
 def _extra(entity: EntityDef) -> frozenset[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import marshmallow as ma
 import sqlalchemy as sa
 
 from recordbase import db, systables
@@ -98,8 +99,9 @@ class SchemaService:
         with db.write(self.engine) as conn:
             catalog = self._begin_change(conn)
             entity = self._create_entity(conn, catalog, spec)
-            self._journal(conn, "create_entity", user_id, entity.name, None, None,
-                          entity_to_json(entity))
+            self._journal(
+                conn, "create_entity", user_id, entity.name, None, None, entity_to_json(entity)
+            )
         self.cache.invalidate()
         return entity
 
@@ -123,14 +125,22 @@ class SchemaService:
         position = len(catalog.entities)
         entity_id = conn.execute(
             sa.insert(systables.entities)
-            .values(name=name, label=label, label_plural=plural, directory=spec["directory"],
-                    tree=spec["tree"], child=spec["child"], title_field=None, position=position,
-                    removed=False)
+            .values(
+                name=name,
+                label=label,
+                label_plural=plural,
+                directory=spec["directory"],
+                tree=spec["tree"],
+                child=spec["child"],
+                title_field=None,
+                position=position,
+                removed=False,
+            )
             .returning(systables.entities.c.id)
         ).scalar_one()
         catalog = load_catalog(conn, self.registry)
         seen: set[str] = set()
-        for index, raw in enumerate(spec["fields"]):
+        for index, raw in enumerate(spec["field_list"]):
             try:
                 values = self._field_values(raw, catalog.entity(name), catalog)
             except ValidationError as exc:
@@ -185,9 +195,15 @@ class SchemaService:
                     .values(**values)
                 )
             after = load_catalog(conn, self.registry).entity(name)
-            self._journal(conn, "update_entity", user_id, name, None,
-                          entity_to_json(entity, with_fields=False),
-                          entity_to_json(after, with_fields=False))
+            self._journal(
+                conn,
+                "update_entity",
+                user_id,
+                name,
+                None,
+                entity_to_json(entity, with_fields=False),
+                entity_to_json(after, with_fields=False),
+            )
         self.cache.invalidate()
         return after
 
@@ -215,14 +231,13 @@ class SchemaService:
             fdef = entity.field_by_id(field_id)
             self._create_field_storage(conn, catalog, entity, fdef, own_columns=True)
             self._fill_new_field(conn, catalog, entity, fdef, fill)
-            self._journal(conn, "add_field", user_id, entity.name, fdef.name, None,
-                          field_to_json(fdef))
+            self._journal(
+                conn, "add_field", user_id, entity.name, fdef.name, None, field_to_json(fdef)
+            )
         self.cache.invalidate()
         return fdef
 
-    def _field_values(
-        self, data: Any, entity: EntityDef, catalog: Catalog
-    ) -> dict[str, Any]:
+    def _field_values(self, data: Any, entity: EntityDef, catalog: Catalog) -> dict[str, Any]:
         spec = load_spec(FieldSpec(), data, "field")
         name = check_name(spec["name"], "field", reserved=RESERVED_FIELD_NAMES)
         if any(f.name == name for f in entity.all_fields):
@@ -243,22 +258,29 @@ class SchemaService:
             raise ValidationError(msg, fields={"type": msg})
         options = ftype.clean_options(spec["options"], catalog)
         if spec["unique"] and not ftype.can_be_unique:
-            raise ValidationError(f"A {ftype.name} field cannot be unique.",
-                                  fields={"unique": "Not available for this type."})
+            raise ValidationError(
+                f"A {ftype.name} field cannot be unique.",
+                fields={"unique": "Not available for this type."},
+            )
         if spec["indexed"] and not ftype.can_be_indexed:
-            raise ValidationError(f"A {ftype.name} field cannot be indexed.",
-                                  fields={"indexed": "Not available for this type."})
+            raise ValidationError(
+                f"A {ftype.name} field cannot be indexed.",
+                fields={"indexed": "Not available for this type."},
+            )
         default = spec["default"]
         if default is not None:
             if not ftype.can_have_default or ftype.read_only:
-                raise ValidationError(f"A {ftype.name} field cannot have a default value.",
-                                      fields={"default": "Not available for this type."})
-            probe = FieldDef(id=0, entity_id=entity.id, name=name, label=name, type=ftype.name,
-                             options=options)
+                raise ValidationError(
+                    f"A {ftype.name} field cannot have a default value.",
+                    fields={"default": "Not available for this type."},
+                )
+            probe = FieldDef(
+                id=0, entity_id=entity.id, name=name, label=name, type=ftype.name, options=options
+            )
             try:
                 parsed = ftype.value_field(probe).deserialize(default)
-            except Exception as exc:  # marshmallow raises its own ValidationError
-                msg = f"The default value is not valid: {flatten_messages(getattr(exc, 'messages', str(exc)))}"
+            except ma.ValidationError as exc:
+                msg = f"The default value is not valid: {flatten_messages(exc.messages)}"
                 raise ValidationError(msg, fields={"default": msg}) from exc
             default = ftype.to_json(probe, ftype.to_db(probe, parsed))
         return {
@@ -276,10 +298,15 @@ class SchemaService:
         }
 
     def _create_field_storage(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, fdef: FieldDef,
-        *, own_columns: bool,
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        entity: EntityDef,
+        fdef: FieldDef,
+        *,
+        own_columns: bool,
     ) -> None:
-        """Columns (unless the table was just created with them), target columns, tables, indexes."""
+        """Columns (unless the table was just made with them), target columns, tables, indexes."""
         ftype = catalog.type_of(fdef)
         if own_columns:
             for column in ftype.columns(fdef, catalog):
@@ -330,7 +357,11 @@ class SchemaService:
             )
 
     def update_field(
-        self, entity_name: str, field_name: str, data: Mapping[str, Any], *,
+        self,
+        entity_name: str,
+        field_name: str,
+        data: Mapping[str, Any],
+        *,
         user_id: int | None = None,
     ) -> FieldDef:
         """Rename a field (API name and label) or change its help text: metadata only."""
@@ -352,25 +383,41 @@ class SchemaService:
             if "name" in data and data["name"] != fdef.name:
                 new = check_name(data["name"], "field", reserved=RESERVED_FIELD_NAMES)
                 if any(f.name == new for f in entity.all_fields):
-                    raise Conflict(f"The entity {entity.name!r} already has a field named {new!r}.",
-                                   fields={"name": "Already taken."})
+                    raise Conflict(
+                        f"The entity {entity.name!r} already has a field named {new!r}.",
+                        fields={"name": "Already taken."},
+                    )
                 values["name"] = new
             if "label" in data:
                 values["label"] = check_label(data["label"], "field")
             if "help" in data:
                 if not isinstance(data["help"], str) or len(data["help"]) > 2000:
-                    raise ValidationError("The help text must be text of at most 2000 characters.",
-                                          fields={"help": "At most 2000 characters."})
+                    raise ValidationError(
+                        "The help text must be text of at most 2000 characters.",
+                        fields={"help": "At most 2000 characters."},
+                    )
                 values["help"] = data["help"]
             if values:
-                conn.execute(sa.update(systables.fields)
-                             .where(systables.fields.c.id == fdef.id).values(**values))
+                conn.execute(
+                    sa.update(systables.fields)
+                    .where(systables.fields.c.id == fdef.id)
+                    .values(**values)
+                )
                 if "name" in values and entity.title_field == fdef.name:
-                    conn.execute(sa.update(systables.entities)
-                                 .where(systables.entities.c.id == entity.id)
-                                 .values(title_field=values["name"]))
+                    conn.execute(
+                        sa.update(systables.entities)
+                        .where(systables.entities.c.id == entity.id)
+                        .values(title_field=values["name"])
+                    )
             after = load_catalog(conn, self.registry).entity(entity_name).field_by_id(fdef.id)
-            self._journal(conn, "update_field", user_id, entity.name, after.name,
-                          field_to_json(fdef), field_to_json(after))
+            self._journal(
+                conn,
+                "update_field",
+                user_id,
+                entity.name,
+                after.name,
+                field_to_json(fdef),
+                field_to_json(after),
+            )
         self.cache.invalidate()
         return after

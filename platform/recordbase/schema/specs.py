@@ -45,8 +45,11 @@ class EntitySpec(ma.Schema):
     tree = ma.fields.Boolean(load_default=False)
     child = ma.fields.Boolean(load_default=False)
     title_field = ma.fields.String(load_default=None, allow_none=True)
-    fields = ma.fields.List(
-        ma.fields.Dict(), load_default=list, validate=ma.validate.Length(max=MAX_FIELDS_PER_ENTITY)
+    field_list = ma.fields.List(
+        ma.fields.Dict(),
+        data_key="fields",
+        load_default=list,
+        validate=ma.validate.Length(max=MAX_FIELDS_PER_ENTITY),
     )
 
 

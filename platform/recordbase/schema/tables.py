@@ -46,7 +46,7 @@ def field_indexes(entity: EntityDef, fdef: FieldDef, catalog: Catalog) -> list[s
     if not cols:
         return []
     out = []
-    if fdef.unique and ftype.can_be_unique:
+    if (fdef.unique and ftype.can_be_unique) or ftype.always_unique:
         out.append(sa.Index(unique_index_name(entity, fdef), *cols, unique=True))
     if fdef.indexed or ftype.always_indexed:
         out.append(sa.Index(index_name(entity, fdef), *cols, "id"))
