@@ -73,7 +73,8 @@ def format_number(pattern: str, day: dt.date, counter: int) -> str:
 
 def period_key(pattern: str, day: dt.date) -> str:
     """The text of the date tokens: the counter restarts when it changes."""
-    return "-".join(format_number(f"{{{t}}}", day, 0) for t in TOKEN.findall(pattern) if not t.startswith("#"))
+    dates = [t for t in TOKEN.findall(pattern) if not t.startswith("#")]
+    return "-".join(format_number(f"{{{t}}}", day, 0) for t in dates)
 
 
 class AutonumberFieldType(FieldType):

@@ -24,7 +24,7 @@ LABELS = {"en": ("Yes", "No"), "ru": ("Да", "Нет"), "hy": ("Այո", "Ոչ"
 class StrictBoolean(ma.fields.Field[bool]):
     """JSON true or false only: no strings, no numbers."""
 
-    default_error_messages = {"invalid": "Use true or false."}
+    default_error_messages = {"invalid": "Use true or false."}  # noqa: RUF012 (marshmallow merges it per class)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
@@ -40,7 +40,9 @@ def parse_word(text: str) -> bool | None:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ConversionError(f"{text[:40]!r} is not a yes/no value: use true/false, yes/no, 1/0 or да/нет.")
+    raise ConversionError(
+        f"{text[:40]!r} is not a yes/no value: use true/false, yes/no, 1/0 or да/нет."
+    )
 
 
 class BooleanFieldType(FieldType):

@@ -23,7 +23,7 @@ MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct
 class IsoDate(ma.fields.Field[dt.date]):
     """A date written exactly as YYYY-MM-DD."""
 
-    default_error_messages = {
+    default_error_messages = {  # noqa: RUF012 (marshmallow merges it per class)
         "invalid": "Not a valid date: write it as YYYY-MM-DD, for example 2026-11-27.",
     }
 

@@ -63,5 +63,6 @@ class EmailFieldType(FieldType):
         local = st.lists(atom, min_size=1, max_size=3).map(".".join)
         label = st.from_regex(r"[a-z0-9гдеժէ](?:[a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
         tld = st.sampled_from(["com", "org", "ru", "am", "рф", "հայ", "museum"])
-        domain = st.builds(lambda labels, top: ".".join([*labels, top]), st.lists(label, min_size=1, max_size=3), tld)
+        labels = st.lists(label, min_size=1, max_size=3)
+        domain = st.builds(lambda parts, top: ".".join([*parts, top]), labels, tld)
         return st.builds(lambda u, d: f"{u}@{d}", local, domain) | st.none()

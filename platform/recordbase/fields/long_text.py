@@ -31,7 +31,9 @@ class LongTextOptions(ma.Schema):
 
 def no_control_characters_but_line_breaks(value: str) -> None:
     if any(ord(ch) < 32 and ch not in LINE_BREAKS for ch in value):
-        raise ma.ValidationError("Control characters other than line breaks and tabs are not allowed.")
+        raise ma.ValidationError(
+            "Control characters other than line breaks and tabs are not allowed."
+        )
 
 
 def empty_to_none(value: Any) -> Any:

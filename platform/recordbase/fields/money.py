@@ -26,7 +26,9 @@ class MoneyOptions(ma.Schema):
     precision = ma.fields.Integer(
         load_default=DEFAULT_PRECISION, validate=ma.validate.Range(1, MAX_PRECISION)
     )
-    scale = ma.fields.Integer(load_default=DEFAULT_SCALE, validate=ma.validate.Range(0, MAX_PRECISION))
+    scale = ma.fields.Integer(
+        load_default=DEFAULT_SCALE, validate=ma.validate.Range(0, MAX_PRECISION)
+    )
     currency = ma.fields.String(
         load_default=DEFAULT_CURRENCY,
         validate=ma.validate.Regexp(

@@ -115,7 +115,8 @@ class MultiSelectFieldType(FieldType):
     def import_value(self, field: FieldDef, text: str) -> Any:
         parts = [value_by_label(field, p.strip()) for p in text.split(";") if p.strip()]
         try:
-            return self.to_json(field, self.to_db(field, self.value_field(field).deserialize(parts)))
+            values = self.value_field(field).deserialize(parts)
+            return self.to_json(field, self.to_db(field, values))
         except ma.ValidationError as exc:
             raise ConversionError(flatten_messages(exc.messages)) from exc
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from typing import Any, ClassVar
+
+import marshmallow as ma
 
 from recordbase.fields.decimal import MAX_PRECISION, DecimalFieldType
 from recordbase.model import FieldDef
@@ -19,7 +20,9 @@ class PercentOptions(ma.Schema):
     precision = ma.fields.Integer(
         load_default=DEFAULT_PRECISION, validate=ma.validate.Range(1, MAX_PRECISION)
     )
-    scale = ma.fields.Integer(load_default=DEFAULT_SCALE, validate=ma.validate.Range(0, MAX_PRECISION))
+    scale = ma.fields.Integer(
+        load_default=DEFAULT_SCALE, validate=ma.validate.Range(0, MAX_PRECISION)
+    )
 
 
 class PercentFieldType(DecimalFieldType):

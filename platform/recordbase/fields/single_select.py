@@ -86,7 +86,8 @@ def choice_values(field: FieldDef) -> list[str]:
 
 
 def choice_labels(field: FieldDef) -> dict[str, str]:
-    return {str(c["value"]): str(c.get("label", c["value"])) for c in field.options.get("choices", ())}
+    choices = field.options.get("choices", ())
+    return {str(c["value"]): str(c.get("label", c["value"])) for c in choices}
 
 
 def allowed_list(values: Sequence[str]) -> str:

@@ -35,12 +35,17 @@ class UrlFieldType(FieldType):
             allow_none=True,
             pre_load=blank_to_none,
             validate=[
-                ma.validate.Length(max=MAX_URL_LENGTH, error=f"At most {MAX_URL_LENGTH} characters."),
+                ma.validate.Length(
+                    max=MAX_URL_LENGTH, error=f"At most {MAX_URL_LENGTH} characters."
+                ),
                 no_control_characters,
                 ma.validate.URL(
                     schemes=set(SCHEMES),
                     require_tld=True,
-                    error="Not a valid web address: it starts with http:// or https:// and names a site.",
+                    error=(
+                        "Not a valid web address: it starts with http:// or https:// "
+                        "and names a site."
+                    ),
                 ),
             ],
         )
