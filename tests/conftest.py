@@ -14,7 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
+from recordbase.app import create_app
+from recordbase.runtime import Runtime, create_system_tables, make_runtime
 from support.pgcluster import PgCluster
 
 BACKENDS = ("sqlite", "postgresql")
@@ -124,3 +128,58 @@ def artifacts_dir(pytestconfig: pytest.Config) -> Path:
     path = pytestconfig.rootpath / "artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+# --- the application ---------------------------------------------------------------
+
+ADMIN_PASSWORD = "admin-password-123"
+USER_PASSWORD = "user-password-123"
+
+
+@pytest.fixture
+def runtime(db_url: str) -> Iterator[Runtime]:
+    """Services on a fresh database with the system tables (no entities yet)."""
+    rt = make_runtime(db_url, hash_profile="cheapest")
+    create_system_tables(rt.engine)
+    try:
+        yield rt
+    finally:
+        rt.dispose()
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[Flask]:
+    application = create_app(
+        {"DATABASE_URL": db_url, "TESTING": True, "PASSWORD_HASH_PROFILE": "cheapest"}
+    )
+    rt: Runtime = application.extensions["recordbase"]
+    create_system_tables(rt.engine)
+    rt.users.create("admin", ADMIN_PASSWORD, role="admin", name="Ada Admin")
+    rt.users.create("user", USER_PASSWORD, role="user", name="Ulla User")
+    try:
+        yield application
+    finally:
+        rt.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _token(client: FlaskClient, login: str, password: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", json={"username": login, "password": password})
+    assert response.status_code == 201, response.json
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+@pytest.fixture
+def admin(client: FlaskClient) -> dict[str, str]:
+    """Headers of a signed-in administrator."""
+    return _token(client, "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def user(client: FlaskClient) -> dict[str, str]:
+    """Headers of a signed-in ordinary user."""
+    return _token(client, "user", USER_PASSWORD)

@@ -22,10 +22,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=os.environ.get("RECORDBASE_SECRET_KEY") or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_MAX_DEPTH=32,
+        PASSWORD_HASH_PROFILE="rfc9106_low_memory",
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
-    runtime = make_runtime(app.config["DATABASE_URL"])
+    runtime = make_runtime(
+        app.config["DATABASE_URL"], hash_profile=app.config["PASSWORD_HASH_PROFILE"]
+    )
     app.extensions["recordbase"] = runtime
 
     from recordbase.api import init_app as init_api

@@ -31,7 +31,11 @@ class Runtime:
 
 
 def make_runtime(
-    url: str, *, policy: StructurePolicy | None = None, **engine_kwargs: object
+    url: str,
+    *,
+    policy: StructurePolicy | None = None,
+    hash_profile: str = "rfc9106_low_memory",
+    **engine_kwargs: object,
 ) -> Runtime:
     engine = db.make_engine(url, **engine_kwargs)
     registry = builtin_registry()
@@ -42,7 +46,7 @@ def make_runtime(
         cache=cache,
         schema=SchemaService(engine, cache, policy or AllowStructureChanges()),
         records=RecordService(engine, cache),
-        users=UserService(engine),
+        users=UserService(engine, hash_profile=hash_profile),
     )
 
 

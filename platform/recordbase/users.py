@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from recordbase import db, systables
@@ -26,9 +26,9 @@ MIN_PASSWORD_LENGTH = 10
 SESSION_IDLE = dt.timedelta(hours=12)
 LAST_SEEN_RESOLUTION = dt.timedelta(seconds=60)
 
-_hasher = PasswordHasher()
-# verified against when the login is unknown, so both paths cost the same time
-_DUMMY_HASH = _hasher.hash("recordbase-dummy-password")
+#: argon2id parameter sets: RFC 9106's low-memory profile in production; the
+#: cheapest one only where a test suite creates hundreds of users
+HASH_PROFILES = {"rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY, "cheapest": profiles.CHEAPEST}
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,11 @@ def check_password_rules(password: str) -> None:
 
 
 class UserService:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, hash_profile: str = "rfc9106_low_memory") -> None:
         self.engine = engine
+        self.hasher = PasswordHasher.from_parameters(HASH_PROFILES[hash_profile])
+        # verified against when the login is unknown, so both paths cost the same time
+        self._dummy_hash = self.hasher.hash("recordbase-dummy-password")
 
     def create(self, login: str, password: str, *, role: str = "user", name: str = "") -> User:
         login = login.strip()
@@ -94,7 +97,7 @@ class UserService:
                     name=display,
                     role=role,
                     active=True,
-                    password_hash=_hasher.hash(password),
+                    password_hash=self.hasher.hash(password),
                 )
                 .returning(systables.users.c.id)
             ).scalar_one()
@@ -112,7 +115,7 @@ class UserService:
             row = conn.execute(sa.select(users).where(users.c.login == login)).mappings().first()
         stored = row["password_hash"] if row and row["active"] else None
         try:
-            _hasher.verify(stored or _DUMMY_HASH, password)
+            self.hasher.verify(stored or self._dummy_hash, password)
             ok = stored is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False

@@ -37,7 +37,7 @@ def add_column(conn: sa.Connection, table: str, column: sa.Column[Any]) -> None:
 
 
 def create_index(conn: sa.Connection, index: sa.Index) -> None:
-    index.create(conn)
+    index.create(conn, checkfirst=True)
 
 
 def create_table(conn: sa.Connection, table: sa.Table) -> None:
