@@ -9,6 +9,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from recordbase.fields.base import FieldType
+from recordbase.fields.text import empty_to_none
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -34,11 +35,6 @@ def no_control_characters_but_line_breaks(value: str) -> None:
         raise ma.ValidationError(
             "Control characters other than line breaks and tabs are not allowed."
         )
-
-
-def empty_to_none(value: Any) -> Any:
-    """An empty string means no value: stored as NULL, so ``isnull`` and exports agree."""
-    return None if value == "" else value
 
 
 class LongTextFieldType(FieldType):

@@ -31,6 +31,11 @@ def no_control_characters(value: str) -> None:
         raise ma.ValidationError("Control characters and line breaks are not allowed here.")
 
 
+def empty_to_none(value: Any) -> Any:
+    """An empty string means no value: stored as NULL, so ``isnull`` and exports agree."""
+    return None if value == "" else value
+
+
 class TextFieldType(FieldType):
     name = "text"
     widget = "text"
@@ -48,6 +53,7 @@ class TextFieldType(FieldType):
     def value_field(self, field: FieldDef) -> ma.fields.Field[Any]:
         return ma.fields.String(
             allow_none=True,
+            pre_load=empty_to_none,
             validate=[
                 ma.validate.Length(max=self.max_length(field)),
                 no_control_characters,
