@@ -17,8 +17,18 @@ def customers(client: FlaskClient, shop: dict[str, str]) -> list[dict[str, Any]]
     made = []
     for i, name in enumerate(NAMES):
         score = None if i == 3 else i % 3
-        made.append(create(client, shop, "customers", name=name, code=f"C{i}", score=score,
-                           rank=10 - i, balance=f"{i * 10}.25"))
+        made.append(
+            create(
+                client,
+                shop,
+                "customers",
+                name=name,
+                code=f"C{i}",
+                score=score,
+                rank=10 - i,
+                balance=f"{i * 10}.25",
+            )
+        )
     return made
 
 
@@ -57,8 +67,11 @@ def by_name(customers: list[dict[str, Any]], *names: str) -> list[int]:
     ],
 )
 def test_filters(
-    client: FlaskClient, shop: dict[str, str], customers: list[dict[str, Any]],
-    query: str, expected: list[str],
+    client: FlaskClient,
+    shop: dict[str, str],
+    customers: list[dict[str, Any]],
+    query: str,
+    expected: list[str],
 ) -> None:
     assert sorted(ids(client, shop, query)) == sorted(by_name(customers, *expected))
 
@@ -82,8 +95,11 @@ def test_filters(
     ],
 )
 def test_bad_list_parameters_name_the_parameter(
-    client: FlaskClient, shop: dict[str, str], customers: list[dict[str, Any]],
-    query: str, field: str,
+    client: FlaskClient,
+    shop: dict[str, str],
+    customers: list[dict[str, Any]],
+    query: str,
+    field: str,
 ) -> None:
     response = client.get(f"/api/v1/records/customers?{query}", headers=shop)
     assert response.status_code in (400, 422), response.json

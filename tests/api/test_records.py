@@ -42,12 +42,14 @@ def test_stale_update_is_refused_with_who_and_when(
 ) -> None:
     made = create(client, shop, "customers", name="Acme")
     first = client.patch(
-        f"/api/v1/records/customers/{made['id']}", json={"name": "Acme 2", "version": 1},
+        f"/api/v1/records/customers/{made['id']}",
+        json={"name": "Acme 2", "version": 1},
         headers=shop,
     )
     assert first.status_code == 200
     stale = client.patch(
-        f"/api/v1/records/customers/{made['id']}", json={"name": "Acme 3", "version": 1},
+        f"/api/v1/records/customers/{made['id']}",
+        json={"name": "Acme 3", "version": 1},
         headers=shop,
     )
     assert stale.status_code == 409
@@ -156,7 +158,11 @@ def test_child_lines_are_saved_with_the_record(
     customer = create(client, shop, "customers", name="A")
     product = create(client, shop, "products", title="Widget")
     order = create(
-        client, shop, "orders", number="1", customer=customer["id"],
+        client,
+        shop,
+        "orders",
+        number="1",
+        customer=customer["id"],
         lines=[{"product": product["id"], "qty": 2, "price": "10.00"}, {"qty": 1}],
     )
     assert [line["qty"] for line in order["lines"]] == [2, 1]
@@ -191,9 +197,7 @@ def test_a_bad_line_leaves_nothing_written(
     assert count_rows(app, "order_lines") == 0
 
 
-def test_lines_of_another_record_cannot_be_taken(
-    client: FlaskClient, shop: dict[str, str]
-) -> None:
+def test_lines_of_another_record_cannot_be_taken(client: FlaskClient, shop: dict[str, str]) -> None:
     customer = create(client, shop, "customers", name="A")
     one = create(client, shop, "orders", number="1", customer=customer["id"], lines=[{"qty": 1}])
     two = create(client, shop, "orders", number="2", customer=customer["id"])
@@ -219,19 +223,25 @@ def test_unknown_entity_and_record(client: FlaskClient, shop: dict[str, str]) ->
 def test_body_limits(client: FlaskClient, shop: dict[str, str]) -> None:
     big = "x" * (3 * 1024 * 1024)
     response = client.post(
-        "/api/v1/records/customers", data=f'{{"name": "{big}"}}',
-        content_type="application/json", headers=shop,
+        "/api/v1/records/customers",
+        data=f'{{"name": "{big}"}}',
+        content_type="application/json",
+        headers=shop,
     )
     assert response.status_code == 413
     deep = "[" * 100 + "]" * 100
     response = client.post(
-        "/api/v1/records/customers", data=f'{{"name": {deep}}}',
-        content_type="application/json", headers=shop,
+        "/api/v1/records/customers",
+        data=f'{{"name": {deep}}}',
+        content_type="application/json",
+        headers=shop,
     )
     assert response.status_code == 413
     assert "nested" in response.json["detail"]
     response = client.post(
-        "/api/v1/records/customers", data="{not json", content_type="application/json",
+        "/api/v1/records/customers",
+        data="{not json",
+        content_type="application/json",
         headers=shop,
     )
     assert response.status_code == 422

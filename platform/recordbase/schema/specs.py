@@ -21,7 +21,7 @@ class FieldSpec(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    name = ma.fields.Raw(required=True)
+    name = ma.fields.Raw(required=True, allow_none=True)
     label = ma.fields.String(load_default=None)
     type = ma.fields.String(required=True)
     options = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
@@ -38,7 +38,7 @@ class EntitySpec(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    name = ma.fields.Raw(required=True)
+    name = ma.fields.Raw(required=True, allow_none=True)
     label = ma.fields.String(load_default=None)
     label_plural = ma.fields.String(load_default=None)
     directory = ma.fields.Boolean(load_default=False)
