@@ -86,14 +86,16 @@ class ExactDecimal(ma.fields.Decimal):
                     'Send decimal numbers as strings (for example "1234.50") so no digit is lost.'
                 )
         result = super()._validated(value)
-        exponent = result.as_tuple().exponent
+        # digit counting only: arithmetic on "1e999999999" would overflow the context
+        _, digits, exponent = result.as_tuple()
         assert isinstance(exponent, int)
-        if -exponent > self.scale and result != result.quantize(
-            decimal.Decimal(1).scaleb(-self.scale)
-        ):
+        significant = "".join(map(str, digits)).rstrip("0")
+        if not significant:
+            return result
+        if -(exponent + len(digits) - len(significant)) > self.scale:
             raise ma.ValidationError(f"At most {self.scale} digits after the decimal point.")
         integer_digits = self.precision - self.scale
-        if abs(result) >= decimal.Decimal(10) ** integer_digits:
+        if result.adjusted() >= integer_digits:
             raise ma.ValidationError(f"At most {integer_digits} digits before the decimal point.")
         return result
 
@@ -128,7 +130,9 @@ class DecimalFieldType(FieldType):
             return None
         _, scale = self.precision_scale(field)
         quantum = decimal.Decimal(1).scaleb(-scale)
-        return format(decimal.Decimal(value).quantize(quantum), "f")
+        number = decimal.Decimal(value).quantize(quantum)
+        # the databases keep no negative zero: "-0.00" would not come back as written
+        return format(number.copy_abs() if number.is_zero() else number, "f")
 
     def to_db(self, field: FieldDef, value: Any) -> Any:
         return None if value is None else decimal.Decimal(value)
