@@ -1,0 +1,233 @@
+"""Reading configuration files: bounded, safe YAML, checked against the JSON Schemas.
+
+Every problem is collected as (file, path inside it, sentence) so one run reports
+them all, and nothing is planned or applied while any remains.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from referencing import Registry, Resource
+
+from recordbase.errors import ValidationError
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILES = 1000
+MAX_DEPTH = 32
+#: how many problems the error sentence lists (all of them are in ``fields``)
+LISTED_PROBLEMS = 20
+SCHEMA_FILES = {
+    "entity": "entity.schema.json",
+    "field": "field.schema.json",
+    "data": "data.schema.json",
+}
+
+
+class FileProblem(Exception):
+    """Raised inside this package for one problem with one file; collected by ``Problems``."""
+
+    def __init__(self, file: str, path: str, message: str) -> None:
+        super().__init__(f"{file}: {path}: {message}" if path else f"{file}: {message}")
+        self.file = file
+        self.path = path
+        self.message = message
+
+
+@dataclass
+class Problems:
+    """The problems found so far, raised together as one ValidationError."""
+
+    items: list[FileProblem] = field(default_factory=list)
+
+    def add(self, problem: FileProblem) -> None:
+        self.items.append(problem)
+
+    def note(self, file: str, path: str, message: str) -> None:
+        self.add(FileProblem(file, path, message))
+
+    def raise_if_any(self, nothing_done: str) -> None:
+        if not self.items:
+            return
+        count = len(self.items)
+        listed = "; ".join(str(p) for p in self.items[:LISTED_PROBLEMS])
+        more = f"; and {count - LISTED_PROBLEMS} more" if count > LISTED_PROBLEMS else ""
+        noun = "a problem" if count == 1 else f"{count} problems"
+        raise ValidationError(
+            f"The configuration has {noun}; {nothing_done}: {listed}{more}.",
+            fields={f"{p.file}: {p.path}" if p.path else p.file: p.message for p in self.items},
+        )
+
+
+# --- paths -------------------------------------------------------------------------
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """A file's name as messages show it: relative to the configuration folder."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def json_path(parts: Any) -> str:
+    """``fields[2].options.target`` from a sequence of keys and indexes."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def yaml_files(folder: Path, root: Path, problems: Problems) -> list[Path]:
+    """The ``*.yaml`` files of a folder, sorted; other extensions of YAML are refused."""
+    found: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".yml":
+            problems.note(shown_path(path, root), "", "name configuration files *.yaml, not *.yml")
+        elif path.suffix == ".yaml":
+            found.append(path)
+    if len(found) > MAX_FILES:
+        problems.note(shown_path(folder, root), "", f"holds {len(found)} files; at most "
+                      f"{MAX_FILES} are read")
+        return []
+    return found
+
+
+# --- YAML ----------------------------------------------------------------------------
+
+
+def read_yaml(path: Path, shown: str) -> Any:
+    """The plain JSON-like content of one YAML file; raises FileProblem saying what is wrong."""
+    if path.is_symlink() or not path.is_file():
+        raise FileProblem(shown, "", "is not a regular file (links are not followed)")
+    raw = _read_bounded(path, shown)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(shown, "", f"is not UTF-8 text (byte {exc.start})") from exc
+    try:
+        _refuse_aliases(text, shown)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        where = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
+        raise FileProblem(shown, "", f"is not valid YAML{where}: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise FileProblem(shown, "", f"is not valid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise FileProblem(shown, "", "is nested too deeply") from exc
+    return plain(data, shown, [])
+
+
+def _read_bounded(path: Path, shown: str) -> bytes:
+    too_big = FileProblem(
+        shown, "", f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the limit for "
+        "a configuration file",
+    )
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise too_big
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise too_big
+    return raw
+
+
+def _refuse_aliases(text: str, shown: str) -> None:
+    # aliases can expand a small file into an enormous document ("billion laughs")
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            line = f" (line {mark.line + 1})" if mark else ""
+            raise FileProblem(shown, "", f"uses a YAML alias{line}; write the value out instead")
+
+
+def plain(value: Any, shown: str, path: list[str | int]) -> Any:
+    """YAML's values as JSON's: dates become ISO text; sets, bytes and the like are refused."""
+    if len(path) > MAX_DEPTH:
+        raise FileProblem(shown, json_path(path), f"is nested more than {MAX_DEPTH} levels deep")
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FileProblem(shown, json_path(path), "is not a finite number")
+        return value
+    if isinstance(value, dt.date):  # datetime is a date too
+        return value.isoformat()
+    if isinstance(value, list):
+        return [plain(item, shown, [*path, i]) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise FileProblem(shown, json_path(path), f"has the key {key!r}, which is not "
+                                  "text (quote it)")
+            out[key] = plain(item, shown, [*path, key])
+        return out
+    raise FileProblem(shown, json_path(path), f"holds a {type(value).__name__}, which JSON "
+                      "cannot represent")
+
+
+# --- JSON Schemas --------------------------------------------------------------------
+
+
+def schema_dir() -> Path:
+    """``metadata/`` at the top of the source tree, where the JSON Schemas live."""
+    return Path(__file__).resolve().parents[3] / "metadata"
+
+
+@lru_cache(maxsize=1)
+def _validators() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for kind, name in SCHEMA_FILES.items():
+        path = schema_dir() / name
+        try:
+            schemas[kind] = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValidationError(f"The JSON Schema {path} cannot be read: {exc}.") from exc
+    registry: Registry[Any] = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
+    )
+    return {
+        kind: Draft202012Validator(schema, registry=registry) for kind, schema in schemas.items()
+    }
+
+
+def schema(kind: str) -> Any:
+    """The JSON Schema document of ``kind`` (entity, field, data)."""
+    return _validators()[kind].schema
+
+
+def check_schema(kind: str, data: Any, shown: str) -> Iterator[FileProblem]:
+    """One problem per place where ``data`` breaks the ``kind`` schema, in document order."""
+    errors = sorted(_validators()[kind].iter_errors(data), key=lambda e: _sort_key(e.path))
+    for error in errors:
+        yield FileProblem(shown, json_path(error.absolute_path), _sentence(error))
+
+
+def _sort_key(path: Any) -> list[tuple[int, int | str]]:
+    return [(0, p) if isinstance(p, int) else (1, str(p)) for p in path]
+
+
+def _sentence(error: Any) -> str:
+    """jsonschema's message, without echoing a long or hostile value back in full."""
+    value = error.instance
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "...'"
+    if error.validator == "maxLength":
+        return f"is {len(value)} characters long; at most {error.validator_value} are allowed"
+    if error.validator == "pattern":
+        description = error.schema.get("description") or f"must match {error.validator_value}"
+        return f"{shown} is not allowed: {description}"
+    if error.validator == "additionalProperties":
+        return str(error.message).replace("Additional properties are not allowed", "unknown keys")
+    if error.validator == "type":
+        return f"{shown} is not of type {error.validator_value!r}"
+    return str(error.message) if len(error.message) <= 300 else error.message[:297] + "..."

@@ -1,0 +1,218 @@
+"""``plan_config`` and ``apply_config``: compare the files with the live catalog, then apply.
+
+Order of a plan: new entities (in dependency order), then the fields added after
+all entities exist, then new fields of existing entities, then changes of labels,
+help texts and title fields, then what cannot be applied (which blocks the plan).
+
+Dependency order: among the entities still to create, the first (by position,
+then name) whose fields' targets all exist already (or are itself) is created
+next. When none is ready, the entities point at each other (clients ↔ contacts):
+the one with the fewest fields still waiting (then the first) is created without
+those fields, which are added with ``add_field`` once every entity exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from recordbase.catalog import Catalog
+from recordbase.configio.checks import (
+    ENTITY_FLAGS,
+    CheckedEntity,
+    check_config,
+    live_title_field,
+)
+from recordbase.configio.loader import ConfigSet
+from recordbase.configio.steps import (
+    AddField,
+    CreateEntity,
+    Drift,
+    Plan,
+    Step,
+    Unsupported,
+    UpdateEntity,
+    UpdateField,
+    json_copy,
+    quoted,
+)
+from recordbase.errors import RecordbaseError, ValidationError
+from recordbase.model import EntityDef, FieldDef
+from recordbase.schema.specs import field_to_json
+
+if TYPE_CHECKING:
+    from recordbase.runtime import Runtime
+
+NOT_YET = "is not supported by config apply yet"
+FIELD_FLAGS = ("required", "unique", "indexed", "default")
+FIELD_TEXTS = ("label", "help")
+ENTITY_TEXTS = ("label", "label_plural")
+
+
+def plan_config(runtime: Runtime, config: ConfigSet) -> Plan:
+    """The steps that would make the database match ``config`` (nothing is changed)."""
+    live = runtime.cache.current()
+    checked = check_config(config, live)
+    new = [c for c in checked if c.name not in live.entities]
+    existing = [c for c in checked if c.name in live.entities]
+    creates, deferred = creation_steps(new, live)
+    adds: list[Step] = []
+    updates: list[Step] = []
+    blocked: list[Step] = []
+    for entity in existing:
+        for step in compare_entity(entity, live.entities[entity.name]):
+            bucket = adds if isinstance(step, AddField) else updates
+            (blocked if step.blocking else bucket).append(step)
+    for gone in live.live_entities():
+        if gone.name not in config:
+            blocked.append(Drift(f"entity {gone.name}", f"is in the database but has no file "
+                                 f"metadata/{gone.name}.yaml; removing entities {NOT_YET}"))
+    return Plan([*creates, *deferred, *adds, *updates, *blocked])
+
+
+def apply_config(runtime: Runtime, config: ConfigSet, *, user_id: int | None = None) -> Plan:
+    """Plan, refuse if any step cannot be applied (nothing changed), else apply every step."""
+    plan = plan_config(runtime, config)
+    blocked = plan.blocked
+    if blocked:
+        lines = [step.describe() for step in blocked]
+        raise ValidationError(
+            f"Nothing was changed: {len(lines)} difference{'' if len(lines) == 1 else 's'} "
+            f"cannot be applied by config apply yet: {'; '.join(lines)}",
+            extra={"steps": lines},
+        )
+    done: list[str] = []
+    current: Step | None = None
+    try:
+        for current in plan.steps:
+            current.apply(runtime, user_id)
+            done.append(current.describe())
+        for current in plan.steps:
+            current.finish(runtime, user_id)
+    except RecordbaseError as exc:
+        where = current.describe() if current is not None else "the start"
+        raise ValidationError(
+            f"Config apply stopped at {where!r}: {exc.message} The {len(done)} steps before it "
+            "were applied; `recordbase config diff` shows what is left.",
+            fields=exc.fields,
+            extra={"applied": done},
+        ) from exc
+    return plan
+
+
+# --- new entities ----------------------------------------------------------------------
+
+
+def target_of(field: Mapping[str, Any]) -> str | None:
+    """The entity a field's values point at (links, child tables, many-to-many)."""
+    target = field["options"].get("target")
+    return target if isinstance(target, str) else None
+
+
+def waiting_fields(entity: CheckedEntity, made: set[str]) -> list[str]:
+    """Fields whose target is neither made yet nor the entity itself."""
+    return [
+        f["name"] for f in entity.fields
+        if (target := target_of(f)) is not None and target not in made and target != entity.name
+    ]
+
+
+def creation_order(
+    new: list[CheckedEntity], live: Catalog
+) -> list[tuple[CheckedEntity, list[str]]]:
+    """Each new entity with the names of its fields that must wait (see the module's doc)."""
+    made = {entity.name for entity in live.live_entities()}
+    pending = list(new)
+    order: list[tuple[CheckedEntity, list[str]]] = []
+    while pending:
+        ready = [c for c in pending if not waiting_fields(c, made)]
+        chosen = ready[0] if ready else min(
+            pending, key=lambda c: (len(waiting_fields(c, made)), pending.index(c))
+        )
+        order.append((chosen, waiting_fields(chosen, made)))
+        made.add(chosen.name)
+        pending.remove(chosen)
+    return order
+
+
+def creation_steps(new: list[CheckedEntity], live: Catalog) -> tuple[list[Step], list[Step]]:
+    creates: list[Step] = []
+    deferred: list[Step] = []
+    for entity, waiting in creation_order(new, live):
+        spec = dict(entity.attributes)
+        title = spec["title_field"]
+        later = title if title in waiting else None
+        if later is not None:
+            spec["title_field"] = None
+        spec["fields"] = [json_copy(f) for f in entity.fields if f["name"] not in waiting]
+        creates.append(CreateEntity(entity.name, spec, title_field_later=later))
+        deferred.extend(
+            AddField(entity.name, json_copy(entity.field(name)), deferred=True) for name in waiting
+        )
+    return creates, deferred
+
+
+# --- existing entities -------------------------------------------------------------------
+
+
+def compare_entity(entity: CheckedEntity, current: EntityDef) -> Iterator[Step]:
+    subject = f"entity {entity.name}"
+    if current.removed:
+        yield Unsupported(subject, "an entity of this name was removed in the database; "
+                          "restore or purge it first (config apply does not do either yet)")
+        return
+    wanted = entity.attributes
+    for flag in ENTITY_FLAGS:
+        old = getattr(current, flag)
+        if old != wanted[flag]:
+            yield Unsupported(subject, f"changing {flag} {quoted(old)} -> "
+                              f"{quoted(wanted[flag])} {NOT_YET}")
+    for attribute in ENTITY_TEXTS:
+        old = getattr(current, attribute)
+        if old != wanted[attribute]:
+            yield UpdateEntity(entity.name, attribute, old, wanted[attribute])
+    named = {f["name"] for f in entity.fields}
+    for fspec in entity.fields:
+        yield from compare_field(entity, fspec, current)
+    for fdef in current.fields:
+        if fdef.name not in named:
+            yield Drift(f"field {entity.name}.{fdef.name}", f"is in the database but not in "
+                        f"{entity.file.shown}; removing fields {NOT_YET}")
+    title = live_title_field(current)
+    if title != wanted["title_field"]:
+        yield UpdateEntity(entity.name, "title_field", title, wanted["title_field"])
+
+
+def compare_field(
+    entity: CheckedEntity, wanted: Mapping[str, Any], current: EntityDef
+) -> Iterator[Step]:
+    name = wanted["name"]
+    subject = f"field {entity.name}.{name}"
+    live = next((f for f in current.all_fields if f.name == name), None)
+    if live is None:
+        yield AddField(entity.name, json_copy(wanted))
+    elif live.removed:
+        yield Unsupported(subject, "a field of this name was removed in the database; restore "
+                          "or purge it first (config apply does not do either yet)")
+    else:
+        yield from field_changes(entity.name, wanted, live)
+
+
+def field_changes(entity: str, wanted: Mapping[str, Any], live: FieldDef) -> Iterator[Step]:
+    have = json_copy(field_to_json(live))
+    subject = f"field {entity}.{live.name}"
+    if have["type"] != wanted["type"]:
+        yield Unsupported(subject, f"changing type {have['type']} -> {wanted['type']} {NOT_YET}")
+        return
+    old_options, new_options = have["options"], json_copy(wanted["options"])
+    if old_options != new_options:
+        keys = sorted(k for k in {*old_options, *new_options}
+                      if old_options.get(k) != new_options.get(k))
+        yield Unsupported(subject, f"changing options ({', '.join(keys)}) {NOT_YET}")
+    for flag in FIELD_FLAGS:
+        if have[flag] != wanted[flag]:
+            yield Unsupported(subject, f"changing {flag} {quoted(have[flag])} -> "
+                              f"{quoted(wanted[flag])} {NOT_YET}")
+    for attribute in FIELD_TEXTS:
+        if have[attribute] != wanted[attribute]:
+            yield UpdateField(entity, live.name, attribute, have[attribute], wanted[attribute])
