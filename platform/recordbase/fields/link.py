@@ -93,6 +93,13 @@ class LinkFieldType(FieldType):
             field, op, int(raw) if isinstance(raw, str) and raw.isdigit() else raw
         )
 
+    def import_value(self, field: FieldDef, text: str) -> Any:
+        # a cell holds the id as text; the API's strict integer would refuse it
+        digits = text.strip()
+        return super().import_value(
+            field, int(digits) if digits.isascii() and digits.isdigit() else text  # type: ignore[arg-type]
+        )
+
     def reference_target(self, field: FieldDef) -> str | None:
         return str(field.options["target"])
 
