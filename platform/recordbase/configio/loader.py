@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -123,11 +124,11 @@ def local_problems(entity: EntityFile, stem: str) -> Iterator[FileProblem]:
     if entity.name != stem:
         yield FileProblem(shown, "name", f"the file holds the entity {entity.name!r}; name "
                           f"the file {entity.name}.yaml")
-    yield from _checked(shown, "name", lambda: check_name(entity.name, "entity",
-                                                         reserved=RESERVED_ENTITY_NAMES))
+    yield from _checked(shown, "name", partial(check_name, entity.name, "entity",
+                                               reserved=RESERVED_ENTITY_NAMES))
     for key in ("label", "label_plural"):
         if spec.get(key) is not None:
-            yield from _checked(shown, key, lambda k=key: check_label(spec[k], "entity", k))
+            yield from _checked(shown, key, partial(check_label, spec[key], "entity", key))
     if spec.get("tree") and not spec.get("directory"):
         yield FileProblem(shown, "tree", "only a directory can be a tree (set directory: true)")
     if spec.get("child") and (spec.get("directory") or spec.get("tree")):
@@ -135,11 +136,11 @@ def local_problems(entity: EntityFile, stem: str) -> Iterator[FileProblem]:
     seen: set[str] = set()
     for index, fspec in enumerate(entity.fields):
         name = fspec["name"]
-        yield from _checked(shown, entity.field_path(index, "name"), lambda n=name: check_name(
-            n, "field", reserved=RESERVED_FIELD_NAMES))
+        yield from _checked(shown, entity.field_path(index, "name"),
+                            partial(check_name, name, "field", reserved=RESERVED_FIELD_NAMES))
         if fspec.get("label") is not None:
             yield from _checked(shown, entity.field_path(index, "label"),
-                                lambda f=fspec: check_label(f["label"], "field"))
+                                partial(check_label, fspec["label"], "field"))
         if name in seen:
             yield FileProblem(shown, entity.field_path(index, "name"),
                               f"the field {name!r} is listed twice")
