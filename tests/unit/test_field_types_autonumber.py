@@ -46,7 +46,7 @@ def test_bad_patterns_are_refused(pattern: str) -> None:
 def test_the_column_always_has_a_unique_index() -> None:
     catalog, owner, fdef = make_catalog("autonumber")
     assert not fdef.unique
-    indexes = {ix.name: ix for ix in catalog.table(owner).indexes}
+    indexes = {str(ix.name): ix for ix in catalog.table(owner).indexes}
     assert indexes[unique_index_name(owner, fdef)].unique
 
 

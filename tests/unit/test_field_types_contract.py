@@ -47,7 +47,7 @@ def test_sample_options_clean(type_name: str) -> None:
     del catalog.entities["owner"]  # as before the field existed
     # cleaning is idempotent: cleaned options clean to themselves
     assert ftype.clean_options(dict(fdef.options), catalog) == dict(fdef.options)
-    assert ftype.options_schema.Meta.unknown == ma.RAISE  # type: ignore[attr-defined]
+    assert ftype.options_schema.Meta.unknown == ma.RAISE
 
 
 @pytest.mark.parametrize("type_name", TYPE_NAMES)
@@ -111,7 +111,9 @@ def test_display_gives_text(type_name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "dialect", [sqlite.dialect(), postgresql.dialect()], ids=["sqlite", "postgresql"]
+    "dialect",
+    [sqlite.dialect(), postgresql.dialect()],  # type: ignore[no-untyped-call]
+    ids=["sqlite", "postgresql"],
 )
 @pytest.mark.parametrize("type_name", TYPE_NAMES)
 def test_operators_compile(type_name: str, dialect: sa.Dialect) -> None:

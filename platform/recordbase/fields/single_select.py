@@ -25,6 +25,10 @@ class ChoiceSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
+    error_messages = {  # noqa: RUF012 (marshmallow merges it per class)
+        "type": 'A choice is a text or an object such as {"value": "new", "label": "New"}.'
+    }
+
     value = ma.fields.String(
         required=True,
         validate=[
@@ -74,6 +78,8 @@ class SelectOptions(ma.Schema):
     def unique_values(self, choices: list[dict[str, Any]], **kwargs: Any) -> None:
         seen: set[str] = set()
         for choice in choices:
+            if not isinstance(choice, dict) or "value" not in choice:
+                continue  # an invalid choice, already reported by its own schema
             # case-insensitive: SQLite's LIKE (multi-select filters) does not tell them apart
             key = choice["value"].casefold()
             if key in seen:
