@@ -2,8 +2,8 @@
 
 Each entity file is turned into the shapes of ``entity_to_json``/``field_to_json``
 with every default filled in, the way ``SchemaService`` would store it, so that a
-file and the database compare key by key. New fields are checked by their own
-type (``clean_options``) against a *prospective* catalog: the live entities plus
+file and the database compare key by key. Every field is checked by its own type
+(``clean_options``) against a *prospective* catalog: the live entities plus
 stand-ins for the entities the files will create, so a link to an entity that is
 created by the same configuration is fine and a link to nothing is an error
 before anything is changed.
@@ -55,7 +55,7 @@ def check_config(config: ConfigSet, live: Catalog) -> list[CheckedEntity]:
         fields = []
         for index in range(len(entity_file.fields)):
             try:
-                fields.append(normal_field(entity_file, index, live, prospective))
+                fields.append(normal_field(entity_file, index, prospective))
             except FileProblem as problem:
                 problems.add(problem)
         checked.append(
@@ -84,19 +84,17 @@ def normal_entity(entity_file: EntityFile) -> dict[str, Any]:
 
 
 def normal_field(
-    entity_file: EntityFile, index: int, live: Catalog, prospective: Catalog
+    entity_file: EntityFile, index: int, prospective: Catalog
 ) -> dict[str, Any]:
     """One field of a file in the shape of ``field_to_json``, checked by its type."""
     spec = entity_file.fields[index]
     at = _locator(entity_file, index)
-    registry = live.registry
+    registry = prospective.registry
     if spec["type"] not in registry:
         raise at("type", f"there is no field type {spec['type']!r}; the types are: "
                  f"{', '.join(sorted(registry.names()))}")
     ftype = registry.get(spec["type"])
-    owner = live.entities.get(entity_file.name)
-    exists = owner is not None and owner.has_field(spec["name"])
-    options = _options(ftype, spec, entity_file.name, prospective, at, clean=not exists)
+    options = _options(ftype, spec, entity_file.name, prospective, at)
     for flag, allowed in (("unique", ftype.can_be_unique), ("indexed", ftype.can_be_indexed)):
         if spec.get(flag) and not allowed:
             raise at(flag, f"a {ftype.name} field cannot be {flag}")
@@ -124,17 +122,11 @@ def _locator(entity_file: EntityFile, index: int) -> Locator:
 
 
 def _options(
-    ftype: FieldType, spec: Mapping[str, Any], entity: str, prospective: Catalog,
-    at: Locator, *, clean: bool,
+    ftype: FieldType, spec: Mapping[str, Any], entity: str, prospective: Catalog, at: Locator
 ) -> dict[str, Any]:
     raw = dict(spec.get("options") or {})
     try:
-        if clean:
-            catalog = without_stand_in_field(prospective, entity, spec["name"])
-            return ftype.clean_options(raw, catalog)
-        # an existing field: its target and siblings are already in place; only the shape
-        loaded: dict[str, Any] = ftype.options_schema().load(raw)
-        return loaded
+        return ftype.clean_options(raw, without_field(prospective, entity, spec["name"]))
     except ma.ValidationError as exc:
         raise at("options", flatten_messages(exc.messages)) from exc
     except RecordbaseError as exc:
@@ -190,11 +182,11 @@ def prospective_catalog(live: Catalog, config: ConfigSet) -> Catalog:
     return Catalog(version=live.version, registry=live.registry, entities=entities)
 
 
-def without_stand_in_field(catalog: Catalog, entity: str, field: str) -> Catalog:
-    """The catalog a stand-in's field is checked against: without that field itself (a child
-    table would otherwise find its lines already taken, by itself)."""
+def without_field(catalog: Catalog, entity: str, field: str) -> Catalog:
+    """The catalog a field is checked against: without that field itself (a child table
+    would otherwise find its lines already taken, by itself)."""
     owner = catalog.entities.get(entity)
-    if owner is None or owner.id >= 0:
+    if owner is None or not any(f.name == field for f in owner.all_fields):
         return catalog
     entities = dict(catalog.entities)
     entities[entity] = replace(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,6 +25,9 @@ from recordbase.errors import ValidationError
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FILES = 1000
 MAX_DEPTH = 32
+#: brackets inside quoted text count too, so this is well above MAX_DEPTH
+MAX_BRACKETS = 256
+BRACKETS = re.compile(r"[\[\]{}]")
 #: how many problems the error sentence lists (all of them are in ``fields``)
 LISTED_PROBLEMS = 20
 SCHEMA_FILES = {
@@ -115,7 +119,7 @@ def read_yaml(path: Path, shown: str) -> Any:
     except UnicodeDecodeError as exc:
         raise FileProblem(shown, "", f"is not UTF-8 text (byte {exc.start})") from exc
     try:
-        _refuse_aliases(text, shown)
+        _prescan(text, shown)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         where = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
@@ -141,13 +145,32 @@ def _read_bounded(path: Path, shown: str) -> bytes:
     return raw
 
 
-def _refuse_aliases(text: str, shown: str) -> None:
-    # aliases can expand a small file into an enormous document ("billion laughs")
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+def _prescan(text: str, shown: str) -> None:
+    """Refuse what would make the (pure Python) safe loader slow or the document enormous.
+
+    Aliases can expand a small file into a huge document ("billion laughs"); deep flow
+    nesting (``[[[[…``) makes PyYAML's scanner quadratic, so the brackets are counted
+    first, then the events are read with libyaml where it is installed.
+    """
+    depth = peak = 0
+    for bracket in BRACKETS.findall(text):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        peak = max(peak, depth)
+    too_deep = FileProblem(shown, "", f"is nested more than {MAX_DEPTH} levels deep")
+    if peak > MAX_BRACKETS:
+        raise too_deep
+    depth = 0
+    for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         if isinstance(event, yaml.AliasEvent):
             mark = event.start_mark
             line = f" (line {mark.line + 1})" if mark else ""
             raise FileProblem(shown, "", f"uses a YAML alias{line}; write the value out instead")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise too_deep
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def plain(value: Any, shown: str, path: list[str | int]) -> Any:
