@@ -49,7 +49,7 @@ import benchreport
 import httpx
 import sqlalchemy as sa
 from benchload import run_load
-from benchreport import FIRST_PAGE, GET, NEXT_PAGE, SORT_INDEXED, UPDATE
+from benchreport import FIRST_PAGE, FLOOR, GET, NEXT_PAGE, SORT_INDEXED, UPDATE, WHAT_IF
 from benchserver import Server
 
 from recordbase import db
@@ -120,16 +120,19 @@ def log(message: str) -> None:
 Timed = Callable[[int], float]  # iteration number -> seconds spent in the timed part
 
 
-def measure(name: str, http: Timed, direct: Timed, config: Config) -> dict[str, Any]:
+def measure(name: str, http: Timed, direct: Timed | None, config: Config) -> dict[str, Any]:
     """Alternate HTTP and direct (so noise hits both alike); p50/p95 of each."""
     for i in range(config.warmups):
         http(i)
-        direct(i)
+        if direct is not None:
+            direct(i)
     http_s: list[float] = []
     direct_s: list[float] = []
     started = time.monotonic()
     for i in range(config.warmups, config.warmups + config.repeats):
-        if i % 2:
+        if direct is None:
+            http_s.append(http(i))
+        elif i % 2:
             http_s.append(http(i))
             direct_s.append(direct(i))
         else:
@@ -252,7 +255,7 @@ class Bench:
             (f"quick search q={benchdata.SEARCH_WORD!r}", {"q": benchdata.SEARCH_WORD},
              self._select([search], id_desc)),
         ]  # fmt: skip
-        out = []
+        out = [self._floor()]
         for name, params, stmt in cases:
             log(f"  {name}")
             out.append(measure(name, *self._list_pair(name, params, stmt), self.config))
@@ -263,12 +266,47 @@ class Bench:
         out.append(self._get())
         log("  update one (PATCH with If-Match)")
         out.append(self._update())
-        for row in out:
+        self._check_pages(out)
+        return out
+
+    def _floor(self) -> dict[str, Any]:
+        def http(_i: int) -> float:
+            started = time.perf_counter()
+            response = self.client.get(f"{self.base}/1", headers={"Authorization": ""})
+            elapsed = time.perf_counter() - started
+            if response.status_code != 401:
+                raise RuntimeError(f"expected 401 without a token, got {response.status_code}")
+            return elapsed
+
+        log(f"  {FLOOR}")
+        return measure(FLOOR, http, None, self.config)
+
+    def what_if_nulls_first_index(self) -> list[dict[str, Any]]:
+        """PostgreSQL: the indexed sort again, with the index its NULLs-first order can use."""
+        amount = self.col("amount")
+        prep = self.engine.dialect.identifier_preparer
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+            conn.exec_driver_sql(
+                f"CREATE INDEX bench_what_if ON {prep.quote(self.table.name)} "
+                f"({prep.quote(amount.name)} ASC NULLS FIRST, id)"
+            )
+            conn.exec_driver_sql(f"ANALYZE {prep.quote(self.table.name)}")
+        stmt = self._select([], self._amount_desc())
+        name = SORT_INDEXED + WHAT_IF
+        log(f"  {name}")
+        out = [measure(name, *self._list_pair(name, {"sort": "-amount"}, stmt), self.config)]
+        log(f"  {NEXT_PAGE + WHAT_IF}")
+        out.append(self._next_pages(NEXT_PAGE + WHAT_IF))
+        self._check_pages(out)
+        return out
+
+    def _check_pages(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
             pages = self.pages.get(row["name"])
             row["same_rows"] = None if pages is None else pages[0] == pages[1]
             if pages is not None and pages[0] != pages[1]:
                 log(f"    WARNING {row['name']}: HTTP and direct returned different records")
-        return out
 
     def _amount_desc(self) -> list[sa.ColumnElement[Any]]:
         amount, t = self.col("amount"), self.table
@@ -276,14 +314,14 @@ class Bench:
         first = amount.desc().nulls_last() if self.dialect == "postgresql" else amount.desc()
         return [first, t.c.id.desc()]
 
-    def _next_pages(self) -> dict[str, Any]:
+    def _next_pages(self, name: str = NEXT_PAGE) -> dict[str, Any]:
         """Walk the pages after the first one, by cursor (HTTP) and by keyset (direct)."""
         amount, t = self.col("amount"), self.table
         order = self._amount_desc()
         params = {"sort": "-amount", "limit": str(PAGE)}
         cursor = [self._http_get(self.base, params)[1].json()["next"]]
         last = [self._direct_rows(self._select([], order))[1][PAGE - 1]]
-        http_pages, direct_pages = self.pages.setdefault(NEXT_PAGE, ([], []))
+        http_pages, direct_pages = self.pages.setdefault(name, ([], []))
 
         def http(_i: int) -> float:
             elapsed, response = self._http_get(self.base, {**params, "after": cursor[0]})
@@ -306,7 +344,7 @@ class Bench:
             direct_pages.append([row.id for row in rows[:PAGE]])
             return elapsed
 
-        return measure(NEXT_PAGE, http, direct, self.config)
+        return measure(name, http, direct, self.config)
 
     def _ids(self, count: int, salt: int) -> list[int]:
         return random.Random(benchdata.SEED + salt).sample(range(1, self.data.rows + 1), count)
@@ -403,6 +441,7 @@ def run_one(
         dataset = benchdata.load(url, size, log=log)
         log(f"  loaded in {dataset.load_seconds:.1f} s, indexes {dataset.index_seconds:.1f} s, "
             f"analyze {dataset.analyze_seconds:.1f} s")
+        loadavg_start = os.getloadavg()[0]
         with Server(url, workdir / f"server-{backend}-{size}.log",
                     workers=config.workers, threads=config.threads) as server:
             bench = Bench(dataset, server, config)
@@ -414,6 +453,9 @@ def run_one(
                                 seconds=config.load_s)
                 fractions = bench.fractions()
                 plans = bench.explain()
+                if backend == "postgresql":
+                    rows.extend(bench.what_if_nulls_first_index())
+                    plans.update({k + WHAT_IF: v for k, v in bench.explain().items()})
             finally:
                 bench.close()
         return {
@@ -426,6 +468,8 @@ def run_one(
             "measurements": rows,
             "concurrent": benchreport.load_summary(load),
             "memory": server.memory.as_json(),
+            # the machine is shared: how busy it was (1-minute load average, start and end)
+            "loadavg": f"{loadavg_start:.1f} → {os.getloadavg()[0]:.1f}",
             "plans": plans,
         }
     finally:
