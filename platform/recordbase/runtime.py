@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from recordbase import db, systables
 from recordbase.catalog import CatalogCache
 from recordbase.fields import builtin_registry
+from recordbase.files import FileService
 from recordbase.fields.registry import FieldTypeRegistry
 from recordbase.records.service import RecordService
 from recordbase.schema.policy import AllowStructureChanges, StructurePolicy
@@ -25,6 +26,7 @@ class Runtime:
     schema: SchemaService
     records: RecordService
     users: UserService
+    files: FileService
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -47,6 +49,7 @@ def make_runtime(
         schema=SchemaService(engine, cache, policy or AllowStructureChanges()),
         records=RecordService(engine, cache),
         users=UserService(engine, hash_profile=hash_profile),
+        files=FileService(engine),
     )
 
 
