@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from recordbase import db, systables
 from recordbase.catalog import CatalogCache
 from recordbase.fields import builtin_registry
-from recordbase.files import FileService
 from recordbase.fields.registry import FieldTypeRegistry
+from recordbase.files import FileService
 from recordbase.records.service import RecordService
 from recordbase.schema.policy import AllowStructureChanges, StructurePolicy
 from recordbase.schema.service import SchemaService
