@@ -66,8 +66,9 @@ class Problems:
         listed = "; ".join(str(p) for p in self.items[:LISTED_PROBLEMS])
         more = f"; and {count - LISTED_PROBLEMS} more" if count > LISTED_PROBLEMS else ""
         noun = "a problem" if count == 1 else f"{count} problems"
+        sentence = f"The configuration has {noun}; {nothing_done}: {listed}{more}"
         raise ValidationError(
-            f"The configuration has {noun}; {nothing_done}: {listed}{more}.",
+            sentence if sentence.endswith(".") else sentence + ".",
             fields={f"{p.file}: {p.path}" if p.path else p.file: p.message for p in self.items},
         )
 
