@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import marshmallow as ma
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_field_types_support import REGISTRY, database, make_catalog, message_of, normalise
 
 from recordbase.errors import ConversionError, ValidationError
@@ -213,3 +216,24 @@ def test_long_text_keeps_line_breaks_and_its_limit() -> None:
 
 def test_text_stores_empty_as_null() -> None:
     assert _normal("text", "") is None
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1, 1, 2),
+        max_value=dt.datetime(9999, 12, 30),
+        timezones=st.one_of(
+            st.none(),
+            st.integers(min_value=-1439, max_value=1439).map(
+                lambda m: dt.timezone(dt.timedelta(minutes=m))
+            ),
+        ),
+    )
+)
+def test_datetime_input_with_any_offset_is_the_same_instant_in_utc(moment: dt.datetime) -> None:
+    normal = _normal("datetime", moment.isoformat())
+    instant = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    assert dt.datetime.fromisoformat(normal) == instant
+    assert normal.endswith("+00:00")
+    assert len(normal) == len("2026-11-27T09:41:00.123456+00:00")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from recordbase.fields.datetime import DatetimeFieldType
+from recordbase.fields.datetime import DatetimeFieldType, utc_json
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -35,4 +35,4 @@ class CreatedAtFieldType(DatetimeFieldType):
         return st.datetimes(
             min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30),
             timezones=st.just(dt.UTC),
-        ).map(lambda m: m.isoformat())
+        ).map(utc_json)

@@ -108,4 +108,5 @@ class DatetimeFieldType(FieldType):
             max_value=dt.datetime(9999, 12, 30, 23, 59, 59, 999_999),
             timezones=st.one_of(st.none(), st.just(dt.UTC), offsets),
         )
-        return moments.map(lambda m: m.isoformat()) | st.none()
+        # canonical values (UTC, microseconds): callers compare what they read back
+        return moments.map(utc_json) | st.none()

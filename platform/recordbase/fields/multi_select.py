@@ -132,7 +132,8 @@ class MultiSelectFieldType(FieldType):
         from hypothesis import strategies as st
 
         values = choice_values(field)
-        return st.lists(st.sampled_from(values), max_size=len(values)) | st.none()
+        chosen = st.lists(st.sampled_from(values), unique=True, max_size=len(values))
+        return chosen.map(lambda v: self.canonical(field, v))
 
     def sample_options(self) -> dict[str, Any]:
         return {"choices": [*sample_choices(), "a,b", 'quote "q"', "back\\slash", "100%_"]}

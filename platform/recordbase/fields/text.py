@@ -75,7 +75,11 @@ class TextFieldType(FieldType):
         alphabet = st.characters(
             codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters="\x00"
         )
-        return st.text(alphabet=alphabet, max_size=min(self.max_length(field), 60)) | st.none()
+        # "" is stored as NULL: the canonical empty value is None
+        return (
+            st.text(alphabet=alphabet, min_size=1, max_size=min(self.max_length(field), 60))
+            | st.none()
+        )
 
     def sample_options(self) -> dict[str, Any]:
         return {"max_length": 120}
