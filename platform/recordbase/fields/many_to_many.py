@@ -1,14 +1,14 @@
 """Many-to-many links: a list of target record ids kept in a junction table.
 
-The junction ``m2m_{field id}`` holds (record_id, target_id, position); deleting
-either record removes the link (ON DELETE CASCADE). The owner table has no
-column for the field: values are read a page at a time by ``load`` and written
-by ``save`` in the caller's transaction.
+The junction ``m2m_{field id}`` holds (record_id, target_id, position); deleting either
+record removes the link (ON DELETE CASCADE). Values are read a page at a time by
+``load`` and written by ``save`` in the caller's transaction.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -44,11 +44,9 @@ def junction_name(field: FieldDef) -> str:
 
 
 def unique_ids(values: list[int]) -> None:
-    seen: set[int] = set()
-    for value in values:
-        if value in seen:
-            raise ma.ValidationError(f"The record {value} is listed twice.")
-        seen.add(value)
+    twice = [value for value, count in Counter(values).items() if count > 1]
+    if twice:
+        raise ma.ValidationError(f"The record {twice[0]} is listed twice.")
 
 
 class ManyToManyFieldType(FieldType):
@@ -112,8 +110,7 @@ class ManyToManyFieldType(FieldType):
     def to_db(self, field: FieldDef, value: Any) -> Any:
         return list(value or ())
 
-    def to_json(self, field: FieldDef, value: Any) -> Any:
-        return list(value or ())
+    to_json = to_db
 
     def empty(self, value: Any) -> bool:
         return value is None or value == []
@@ -157,7 +154,7 @@ class ManyToManyFieldType(FieldType):
             return None
         if len(missing) == 1:
             return f"There is no {target.label} with id {missing[0]}."
-        shown = ", ".join(str(i) for i in missing[:20]) + (" …" if len(missing) > 20 else "")
+        shown = ", ".join(map(str, missing[:20])) + (" …" if len(missing) > 20 else "")
         return f"There are no {target.label_plural} with ids {shown}."
 
     def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
