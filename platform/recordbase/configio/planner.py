@@ -78,7 +78,7 @@ def apply_config(runtime: Runtime, config: ConfigSet, *, user_id: int | None = N
         lines = [step.describe() for step in blocked]
         raise ValidationError(
             f"Nothing was changed: {len(lines)} difference{'' if len(lines) == 1 else 's'} "
-            f"cannot be applied by config apply yet: {'; '.join(lines)}",
+            f"cannot be applied by config apply yet: {'; '.join(lines)}.",
             extra={"steps": lines},
         )
     done: list[str] = []
