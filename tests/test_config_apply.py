@@ -24,6 +24,7 @@ from recordbase.configio import (
     plan_config,
 )
 from recordbase.errors import ValidationError
+from recordbase.records.query import ListQuery
 from recordbase.runtime import Runtime, create_system_tables, make_runtime
 from recordbase.schema.specs import entity_to_json
 
@@ -471,3 +472,36 @@ def test_a_link_to_lines_of_a_child_table_is_refused(runtime: Runtime, crm: Path
         plan_config(runtime, load_config(crm))
     assert ("metadata/payments.yaml: fields[5].options: The entity 'invoice_lines' holds the "
             "lines of a child table and cannot be linked to.") in info.value.message
+
+
+# --- new fields on entities that hold records --------------------------------------------------
+
+
+def test_new_fields_on_an_entity_with_records(runtime: Runtime, tmp_path: Path) -> None:
+    base = {"name": "clients", "fields": [{"name": "name", "type": "text"}]}
+    root = write_entities(tmp_path / "cfg", base)
+    apply_config(runtime, load_config(root))
+    for name in ("Acme", "Beta"):
+        runtime.records.create("clients", {"name": name})
+    base["fields"] += [
+        {"name": "active", "type": "boolean", "default": True, "required": True},
+        {"name": "code", "type": "text", "unique": True, "default": "X"},
+        {"name": "vat", "type": "text", "required": True},
+        {"name": "notes", "type": "long_text"},
+    ]
+    (root / "metadata" / "clients.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
+    plan = plan_config(runtime, load_config(root))
+    assert plan.describe() == [
+        "+ field clients.active (boolean)",
+        "+ field clients.notes (long_text)",
+        "! field clients.code: the 2 existing records would all get the default, but the field "
+        "must be unique",
+        "! field clients.vat: the 2 existing records would have no value for this required "
+        "field; give it a default",
+    ]
+    base["fields"] = [f for f in base["fields"] if f["name"] not in ("code", "vat")]
+    (root / "metadata" / "clients.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
+    apply_config(runtime, load_config(root))
+    page = runtime.records.list_page("clients", ListQuery(limit=10))
+    assert [r["active"] for r in page.items] == [True, True]  # the default filled them
+    assert plan_config(runtime, load_config(root)).empty

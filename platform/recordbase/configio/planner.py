@@ -9,6 +9,10 @@ then name) whose fields' targets all exist already (or are itself) is created
 next. When none is ready, the entities point at each other (clients ↔ contacts):
 the one with the fewest fields still waiting (then the first) is created without
 those fields, which are added with ``add_field`` once every entity exists.
+
+A field added to an entity that already holds records is filled with its default
+(``fill_existing``); a required field without one, or a unique field whose default
+would repeat, is refused in the plan, before anything changes.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
+from recordbase import db
 from recordbase.catalog import Catalog
 from recordbase.configio.checks import (
     ENTITY_FLAGS,
@@ -56,11 +63,13 @@ def plan_config(runtime: Runtime, config: ConfigSet) -> Plan:
     new = [c for c in checked if c.name not in live.entities]
     existing = [c for c in checked if c.name in live.entities]
     creates, deferred = creation_steps(new, live)
+    rows = row_counts(runtime, live, [c.name for c in existing])
     adds: list[Step] = []
     updates: list[Step] = []
     blocked: list[Step] = []
     for entity in existing:
-        for step in compare_entity(entity, live.entities[entity.name]):
+        current = live.entities[entity.name]
+        for step in compare_entity(entity, current, rows.get(entity.name, 0), live):
             bucket = adds if isinstance(step, AddField) else updates
             (blocked if step.blocking else bucket).append(step)
     for gone in live.live_entities():
@@ -155,7 +164,21 @@ def creation_steps(new: list[CheckedEntity], live: Catalog) -> tuple[list[Step],
 # --- existing entities -------------------------------------------------------------------
 
 
-def compare_entity(entity: CheckedEntity, current: EntityDef) -> Iterator[Step]:
+def row_counts(runtime: Runtime, live: Catalog, names: list[str]) -> dict[str, int]:
+    """How many records each (live) entity holds: new fields must suit them."""
+    with db.read(runtime.engine) as conn:
+        return {
+            name: int(conn.execute(
+                sa.select(sa.func.count()).select_from(live.table(live.entities[name]))
+            ).scalar_one())
+            for name in names
+            if not live.entities[name].removed
+        }
+
+
+def compare_entity(
+    entity: CheckedEntity, current: EntityDef, rows: int, live: Catalog
+) -> Iterator[Step]:
     subject = f"entity {entity.name}"
     if current.removed:
         yield Unsupported(subject, "an entity of this name was removed in the database; "
@@ -173,7 +196,7 @@ def compare_entity(entity: CheckedEntity, current: EntityDef) -> Iterator[Step]:
             yield UpdateEntity(entity.name, attribute, old, wanted[attribute])
     named = {f["name"] for f in entity.fields}
     for fspec in entity.fields:
-        yield from compare_field(entity, fspec, current)
+        yield from compare_field(entity, fspec, current, rows, live)
     for fdef in current.fields:
         if fdef.name not in named:
             yield Drift(f"field {entity.name}.{fdef.name}", f"is in the database but not in "
@@ -184,18 +207,37 @@ def compare_entity(entity: CheckedEntity, current: EntityDef) -> Iterator[Step]:
 
 
 def compare_field(
-    entity: CheckedEntity, wanted: Mapping[str, Any], current: EntityDef
+    entity: CheckedEntity, wanted: Mapping[str, Any], current: EntityDef, rows: int,
+    catalog: Catalog,
 ) -> Iterator[Step]:
     name = wanted["name"]
     subject = f"field {entity.name}.{name}"
     live = next((f for f in current.all_fields if f.name == name), None)
     if live is None:
-        yield AddField(entity.name, json_copy(wanted))
+        yield new_field(entity.name, wanted, rows, catalog)
     elif live.removed:
         yield Unsupported(subject, "a field of this name was removed in the database; restore "
                           "or purge it first (config apply does not do either yet)")
     else:
         yield from field_changes(entity.name, wanted, live)
+
+
+def new_field(entity: str, wanted: Mapping[str, Any], rows: int, catalog: Catalog) -> Step:
+    """Adding a field to an entity that holds ``rows`` records: the default fills them."""
+    subject = f"field {entity}.{wanted['name']}"
+    probe = FieldDef(id=0, entity_id=0, name=wanted["name"], label=wanted["label"],
+                     type=wanted["type"], options=wanted["options"])
+    stored = catalog.registry.get(wanted["type"]).source_column(probe) is not None
+    spec = json_copy(wanted)
+    if rows and stored and wanted["default"] is not None:
+        if wanted["unique"] and rows > 1:
+            return Unsupported(subject, f"the {rows} existing records would all get the "
+                               "default, but the field must be unique")
+        spec["fill_existing"] = True
+    elif rows and stored and wanted["required"]:
+        return Unsupported(subject, f"the {rows} existing records would have no value for "
+                           "this required field; give it a default")
+    return AddField(entity, spec)
 
 
 def field_changes(entity: str, wanted: Mapping[str, Any], live: FieldDef) -> Iterator[Step]:
