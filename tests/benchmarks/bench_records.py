@@ -49,7 +49,18 @@ import benchreport
 import httpx
 import sqlalchemy as sa
 from benchload import run_load
-from benchreport import FIRST_PAGE, FLOOR, GET, NEXT_PAGE, SORT_INDEXED, UPDATE, WHAT_IF
+from benchreport import (
+    DEEP_PAGE,
+    FIRST_PAGE,
+    FLOOR,
+    GET,
+    NEXT_PAGE,
+    SORT_INDEXED,
+    SPLIT_DEEP,
+    SPLIT_FIRST,
+    UPDATE,
+    WHAT_IF,
+)
 from benchserver import Server
 
 from recordbase import db
@@ -59,7 +70,7 @@ from support.pgcluster import PgCluster
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = 50
 SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "created_by", "updated_by")
-MIN_SAMPLES = 10
+MIN_SAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -120,27 +131,34 @@ def log(message: str) -> None:
 Timed = Callable[[int], float]  # iteration number -> seconds spent in the timed part
 
 
-def measure(name: str, http: Timed, direct: Timed | None, config: Config) -> dict[str, Any]:
-    """Alternate HTTP and direct (so noise hits both alike); p50/p95 of each."""
+def measure(
+    name: str, http: Timed | None, direct: Timed | None, config: Config
+) -> dict[str, Any]:
+    """Alternate HTTP and direct (so noise hits both alike); p50/p95 of each.
+
+    Bounded: warm-ups stop after a quarter of the budget, timed rounds once the
+    budget is spent and ``MIN_SAMPLES`` are in.
+    """
+    calls = [f for f in (http, direct) if f is not None]
+    started = time.monotonic()
     for i in range(config.warmups):
-        http(i)
-        if direct is not None:
-            direct(i)
-    http_s: list[float] = []
-    direct_s: list[float] = []
+        for call in calls:
+            call(i)
+        if time.monotonic() - started > config.budget_s / 4:
+            break
+    samples: dict[int, list[float]] = {id(f): [] for f in calls}
     started = time.monotonic()
     for i in range(config.warmups, config.warmups + config.repeats):
-        if direct is None:
-            http_s.append(http(i))
-        elif i % 2:
-            http_s.append(http(i))
-            direct_s.append(direct(i))
-        else:
-            direct_s.append(direct(i))
-            http_s.append(http(i))
-        if time.monotonic() - started > config.budget_s and len(http_s) >= MIN_SAMPLES:
+        for call in calls if i % 2 else calls[::-1]:
+            samples[id(call)].append(call(i))
+        done = len(samples[id(calls[0])])
+        if time.monotonic() - started > config.budget_s and done >= MIN_SAMPLES:
             break
-    return benchreport.summarise(name, http_s, direct_s)
+    return benchreport.summarise(
+        name,
+        samples[id(http)] if http is not None else [],
+        samples[id(direct)] if direct is not None else [],
+    )
 
 
 # --- one backend, one size ----------------------------------------------------------------
@@ -260,8 +278,10 @@ class Bench:
             log(f"  {name}")
             out.append(measure(name, *self._list_pair(name, params, stmt), self.config))
             if name == SORT_INDEXED:
+                out.append(self._split_row(SPLIT_FIRST, self._split_desc(), stmt))
                 log(f"  {NEXT_PAGE}")
                 out.append(self._next_pages())
+                out.extend(self._deep_pages())
         log("  get by id")
         out.append(self._get())
         log("  update one (PATCH with If-Match)")
@@ -298,6 +318,7 @@ class Bench:
         out = [measure(name, *self._list_pair(name, {"sort": "-amount"}, stmt), self.config)]
         log(f"  {NEXT_PAGE + WHAT_IF}")
         out.append(self._next_pages(NEXT_PAGE + WHAT_IF))
+        out.extend(self._deep_pages(WHAT_IF))
         self._check_pages(out)
         return out
 
@@ -308,6 +329,71 @@ class Bench:
             if pages is not None and pages[0] != pages[1]:
                 log(f"    WARNING {row['name']}: HTTP and direct returned different records")
 
+    def _after_desc(self, value: Any, last_id: int) -> sa.ColumnElement[bool]:
+        """The keyset condition the platform builds after (value, last_id) in (-amount, -id)."""
+        amount, t = self.col("amount"), self.table
+        assert value is not None, "the cursor reached the NULL amounts (they come last)"
+        return sa.and_(
+            sa.or_(amount <= value, amount.is_(None)),  # the bound meant to start the index scan
+            sa.or_(amount < value, amount.is_(None), sa.and_(amount == value, t.c.id < last_id)),
+        )
+
+    def _split_desc(self, value: Any = None, last_id: int = 0) -> sa.Select[Any]:
+        """The proposed form: non-NULL amounts and NULL amounts as two index range scans.
+
+        Each branch is ordered without a NULLS clause, so the platform's existing
+        (amount, id) index serves it on both databases, and the keyset bound of the
+        first branch is a plain range (no ``OR amount IS NULL``). The outer ORDER BY
+        sorts at most 2 x 51 rows.
+        """
+        amount, t = self.col("amount"), self.table
+        values = [amount.is_not(None)]
+        if value is not None:
+            values += [amount <= value,
+                       sa.or_(amount < value, sa.and_(amount == value, t.c.id < last_id))]
+        first = (sa.select(*self.cols).where(*values)
+                 .order_by(amount.desc(), t.c.id.desc()).limit(PAGE + 1).subquery())
+        nulls = (sa.select(*self.cols).where(amount.is_(None))
+                 .order_by(t.c.id.desc()).limit(PAGE + 1).subquery())
+        both = sa.union_all(sa.select(first), sa.select(nulls)).subquery()
+        outer = both.c[amount.key].desc()
+        if self.dialect == "postgresql":
+            outer = outer.nulls_last()
+        return sa.select(both).order_by(outer, both.c.id.desc()).limit(PAGE + 1)
+
+    def _deep_pages(self, suffix: str = "") -> list[dict[str, Any]]:
+        """A page halfway down the -amount order (the cursor comes from the API itself)."""
+        amount, t = self.col("amount"), self.table
+        with self.engine.connect() as conn:
+            middle = conn.execute(
+                sa.select(amount).where(amount.is_not(None))
+                .order_by(amount.desc(), t.c.id.desc()).offset(self.data.rows // 2).limit(1)
+            ).scalar_one()
+        # the first page of the rows at or below the median: its cursor points mid-list
+        params = {"sort": "-amount", "limit": str(PAGE)}
+        _e, page = self._http_get(self.base, {**params, "filter[amount][lte]": str(middle)})
+        cursor = page.json()["next"]
+        _e, rows = self._direct_rows(self._select([amount <= middle], self._amount_desc()))
+        value, last_id = getattr(rows[PAGE - 1], amount.key), rows[PAGE - 1].id
+        stmt = self._select([self._after_desc(value, last_id)], self._amount_desc())
+        name = DEEP_PAGE + suffix
+        log(f"  {name}")
+        out = [measure(name, *self._list_pair(name, {**params, "after": cursor}, stmt),
+                       self.config)]
+        if not suffix:
+            out.append(self._split_row(SPLIT_DEEP, self._split_desc(value, last_id), stmt))
+        return out
+
+    def _split_row(
+        self, name: str, split: sa.Select[Any], same_as: sa.Select[Any]
+    ) -> dict[str, Any]:
+        log(f"  {name.strip()}")
+        expected = [r.id for r in self._direct_rows(same_as)[1][:PAGE]]
+        got = [r.id for r in self._direct_rows(split)[1][:PAGE]]
+        row = measure(name, None, lambda _i: self._direct_rows(split)[0], self.config)
+        self.pages[name] = ([expected], [got])
+        return row
+
     def _amount_desc(self) -> list[sa.ColumnElement[Any]]:
         amount, t = self.col("amount"), self.table
         # the platform's rule: NULLs are the smallest values, so they come last here
@@ -316,7 +402,7 @@ class Bench:
 
     def _next_pages(self, name: str = NEXT_PAGE) -> dict[str, Any]:
         """Walk the pages after the first one, by cursor (HTTP) and by keyset (direct)."""
-        amount, t = self.col("amount"), self.table
+        amount = self.col("amount")
         order = self._amount_desc()
         params = {"sort": "-amount", "limit": str(PAGE)}
         cursor = [self._http_get(self.base, params)[1].json()["next"]]
@@ -331,14 +417,7 @@ class Bench:
             return elapsed
 
         def direct(_i: int) -> float:
-            value, last_id = getattr(last[0], amount.key), last[0].id
-            assert value is not None, "the walk reached the NULL amounts (they come last)"
-            # the same keyset condition the platform builds for (amount desc, id desc)
-            after = sa.and_(
-                sa.or_(amount <= value, amount.is_(None)),
-                sa.or_(amount < value, amount.is_(None),
-                       sa.and_(amount == value, t.c.id < last_id)),
-            )
+            after = self._after_desc(getattr(last[0], amount.key), last[0].id)
             elapsed, rows = self._direct_rows(self._select([after], order))
             last[0] = rows[PAGE - 1]
             direct_pages.append([row.id for row in rows[:PAGE]])
