@@ -96,11 +96,14 @@ def entity_from_rows(row: Mapping[str, Any], field_rows: Iterable[Mapping[str, A
     )
 
 
-def read_version(conn: sa.Connection) -> int:
-    version = conn.execute(
-        sa.select(systables.meta_version.c.version).where(systables.meta_version.c.id == 1)
-    ).scalar()
-    return int(version or 0)
+def read_version(conn: sa.Connection, *, for_write: bool = False) -> int:
+    """The metadata version; ``for_write`` holds it (FOR SHARE on PostgreSQL) until the
+    transaction ends, so no structural change can commit between a record write's
+    validation and its statement."""
+    stmt = sa.select(systables.meta_version.c.version).where(systables.meta_version.c.id == 1)
+    if for_write and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(read=True)
+    return int(conn.execute(stmt).scalar() or 0)
 
 
 def load_catalog(conn: sa.Connection, registry: FieldTypeRegistry) -> Catalog:
@@ -153,12 +156,12 @@ class CatalogCache:
         self._catalog: Catalog | None = None
         self._lock = threading.Lock()
 
-    def current(self, conn: sa.Connection | None = None) -> Catalog:
+    def current(self, conn: sa.Connection | None = None, *, for_write: bool = False) -> Catalog:
         """The catalog of the version now in the database (one cheap query to check)."""
         if conn is None:
             with self.engine.connect() as own:
                 return self.current(own)
-        version = read_version(conn)
+        version = read_version(conn, for_write=for_write)
         cached = self._catalog
         if cached is not None and cached.version == version:
             return cached

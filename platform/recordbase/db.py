@@ -44,7 +44,10 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs.setdefault("pool_pre_ping", True)
-        return sa.create_engine(parsed, **kwargs)
+        # timestamps travel in UTC whatever the server's or the role's time zone
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("options", "-c timezone=UTC")
+        return sa.create_engine(parsed, connect_args=connect_args, **kwargs)
     raise ValueError(f"Recordbase runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}.")
 
 
@@ -75,12 +78,40 @@ def is_sqlite(bind: sa.Engine | sa.Connection) -> bool:
 
 
 @contextmanager
-def write(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """A connection in a write transaction, committed on success, rolled back on error."""
+def write(engine: sa.Engine, *, rebuild: bool = False) -> Iterator[sa.Connection]:
+    """A connection in a write transaction, committed on success, rolled back on error.
+
+    ``rebuild`` prepares SQLite for a table rebuild: foreign keys are switched off
+    before the transaction (dropping the old copy of a table must not cascade into
+    the rows that refer to it), checked with ``foreign_key_check`` before commit,
+    and switched back on afterwards, as SQLite's own procedure for ALTER prescribes.
+    """
+    sqlite_rebuild = rebuild and engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         conn = conn.execution_options(**{WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
+        if sqlite_rebuild:
+            # outside any transaction, where SQLite honours the pragma
+            _raw_pragma(conn, "PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                yield conn
+                if sqlite_rebuild:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"a rebuild would break a foreign key: {tuple(broken)}")
+        finally:
+            if sqlite_rebuild:
+                _raw_pragma(conn, "PRAGMA foreign_keys = ON")
+
+
+def _raw_pragma(conn: sa.Connection, statement: str) -> None:
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 @contextmanager

@@ -161,5 +161,8 @@ journal = sa.Table(
     sa.Column("before", json_text(), nullable=True),
     sa.Column("after", json_text(), nullable=True),
     sa.Column("displaced", json_text(), nullable=True),
+    sa.Column("details", json_text(), nullable=True),
+    sa.Column("undoable", sa.Boolean, nullable=False, default=True),
     sa.Column("undone_at", UTCDateTime, nullable=True),
+    sa.Column("undone_by", sa.Integer, nullable=True),
 )

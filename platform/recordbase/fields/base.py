@@ -52,6 +52,8 @@ class FieldType:
     can_be_unique: ClassVar[bool] = True
     can_be_indexed: ClassVar[bool] = True
     can_have_default: ClassVar[bool] = True
+    #: the types whose fields this type's fields can be changed into (same type: always)
+    converts_to: ClassVar[frozenset[str]] = frozenset()
     #: the column is indexed whatever the field says (links: their foreign key)
     always_indexed: ClassVar[bool] = False
     #: the column gets a unique index whatever the field says (autonumbers)
@@ -126,6 +128,23 @@ class FieldType:
     def default_for(self, field: FieldDef) -> Any:
         """The JSON value a new record gets when the caller leaves the field out."""
         return field.default
+
+    def storage_compatible(self, old: FieldDef, new: FieldDef) -> bool:
+        """Whether a column made for ``old`` already stores ``new`` (same type, new options)
+        without rewriting any row; PostgreSQL may still need an ALTER ... TYPE."""
+        if old.type != new.type or not self.owns_column:
+            return False
+        return repr(self.column_type(old)) == repr(self.column_type(new))
+
+    def convert_value(
+        self, field: FieldDef, source_type: FieldType, source: FieldDef, value: Any
+    ) -> Any:
+        """A JSON value of another field (``source``) as a JSON value of this field.
+
+        The default goes through the exchange text of both types; a type overrides
+        this where it knows better. Raises ConversionError with the reason.
+        """
+        return self.import_value(field, source_type.export_value(source, value))
 
     # --- relations and generated values (types that override these say so) --------
 

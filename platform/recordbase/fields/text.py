@@ -60,6 +60,10 @@ class TextFieldType(FieldType):
             ],
         )
 
+    def storage_compatible(self, old: FieldDef, new: FieldDef) -> bool:
+        # a longer limit keeps every stored value as it is
+        return old.type == new.type and self.max_length(new) >= self.max_length(old)
+
     def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
         # a filter may look for any text, even longer than the column holds
         return str(raw)

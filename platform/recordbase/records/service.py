@@ -143,7 +143,7 @@ class RecordService:
 
     def create(self, entity_name: str, data: Any, *, user_id: int | None = None) -> dict[str, Any]:
         with db.write(self.engine) as conn:
-            catalog = self.cache.current(conn)
+            catalog = self.cache.current(conn, for_write=True)
             entity = catalog.entity(entity_name)
             record_id = self.insert(conn, catalog, entity, data, user_id=user_id)
             return self._fetch(conn, catalog, entity, record_id)
@@ -229,7 +229,7 @@ class RecordService:
                 fields={"version": "Required for updates."},
             )
         with db.write(self.engine) as conn:
-            catalog = self.cache.current(conn)
+            catalog = self.cache.current(conn, for_write=True)
             entity = catalog.entity(entity_name)
             values = validate_values(
                 conn, catalog, entity, data, partial=True, allowed_extra=_extra(entity)
@@ -269,7 +269,7 @@ class RecordService:
         self, entity_name: str, record_id: int, *, expected_version: int | None = None
     ) -> None:
         with db.write(self.engine) as conn:
-            catalog = self.cache.current(conn)
+            catalog = self.cache.current(conn, for_write=True)
             entity = catalog.entity(entity_name)
             table = catalog.table(entity)
             self._check_restrict(conn, catalog, entity, record_id)

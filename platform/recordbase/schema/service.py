@@ -1,46 +1,55 @@
-"""SchemaService: every change to entities and fields goes through here.
+"""SchemaService: every structural change goes through here, as an operation.
 
-Each change runs in one write transaction: the metadata version row is bumped
+Each operation runs in one write transaction: the metadata version row is bumped
 first (which also serialises structural changes: a row lock on PostgreSQL, the
-write lock on SQLite), the metadata rows are written, the DDL runs, and a journal
-entry records before and after. PostgreSQL's DDL is transactional and SQLite's is
-too once the driver stops committing on its own (see ``recordbase.db``), so a
-failure anywhere leaves the database as it was.
+write lock on SQLite, and record writes take that row FOR SHARE, so they finish
+before or after a change, never across it), the licence policy is asked, the
+operation validates and applies, and a journal entry records before, after and
+what the change displaced. PostgreSQL's DDL is transactional and so is SQLite's
+once the driver stops committing on its own (see ``recordbase.db``): a failure
+or a crash anywhere leaves the database as it was. On PostgreSQL a change waits
+for its locks only briefly (``lock_timeout``), retries, and then answers "busy".
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
-import marshmallow as ma
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from recordbase import db, systables
-from recordbase.catalog import Catalog, CatalogCache, load_catalog
-from recordbase.errors import Conflict, ValidationError
-from recordbase.fields.base import flatten_messages
+from recordbase.catalog import CatalogCache, load_catalog
+from recordbase.errors import Busy, Conflict, NotFound
 from recordbase.model import EntityDef, FieldDef
-from recordbase.names import (
-    RESERVED_ENTITY_NAMES,
-    RESERVED_FIELD_NAMES,
-    check_label,
-    check_name,
+from recordbase.schema.convert import Progress
+from recordbase.schema.operation import OPERATIONS, OpContext, Operation, Outcome
+from recordbase.schema.ops_entity import (
+    ChangeEntity,
+    CreateEntity,
+    PurgeEntity,
+    RemoveEntity,
+    RestoreEntity,
 )
-from recordbase.schema import ddl
+from recordbase.schema.ops_field import (
+    AddField,
+    ChangeField,
+    PurgeField,
+    RemoveField,
+    RestoreField,
+)
 from recordbase.schema.policy import StructurePolicy
-from recordbase.schema.specs import (
-    EntityPatch,
-    EntitySpec,
-    FieldSpec,
-    entity_to_json,
-    field_to_json,
-    humanize,
-    load_spec,
-)
-from recordbase.schema.tables import field_indexes
 
 PG_LOCK_TIMEOUT = "3s"
+LOCK_RETRIES = 3
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+class _DryRun(Exception):
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
 
 
 class SchemaService:
@@ -50,374 +59,236 @@ class SchemaService:
         self.registry = cache.registry
         self.policy = policy
 
-    # --- transaction frame ------------------------------------------------------
+    # --- the frame every operation runs in ------------------------------------------
 
-    def _begin_change(self, conn: sa.Connection) -> Catalog:
-        """Take the structure lock, check the licence, and read the catalog afresh."""
+    def execute(
+        self,
+        op: Operation,
+        *,
+        user_id: int | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> Outcome:
+        for attempt in range(LOCK_RETRIES):
+            try:
+                return self._execute_once(op, user_id, dry_run, progress)
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+                time.sleep(0.2 * 2**attempt)
+        raise Busy(
+            "The table is in use by a long-running query; the structure was not "
+            "changed. Try again in a moment."
+        )
+
+    def _execute_once(
+        self, op: Operation, user_id: int | None, dry_run: bool, progress: Progress | None
+    ) -> Outcome:
+        try:
+            with db.write(self.engine, rebuild=op.rebuilds and not dry_run) as conn:
+                ctx = self._begin(conn, user_id, dry_run, progress)
+                outcome = op.run(ctx)
+                if dry_run:
+                    raise _DryRun(outcome)
+                self._journal(conn, outcome, user_id)
+        except _DryRun as stop:
+            return stop.outcome
+        finally:
+            self.cache.invalidate()
+        return outcome
+
+    def _begin(
+        self, conn: sa.Connection, user_id: int | None, dry_run: bool, progress: Progress | None
+    ) -> OpContext:
+        """Take the structure lock, ask the licence, and read the catalog afresh."""
         if conn.dialect.name == "postgresql":
             # a long report must not make every user queue behind our ALTER
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT}'")
-        bumped = conn.execute(
-            sa.update(systables.meta_version)
-            .where(systables.meta_version.c.id == 1)
-            .values(version=systables.meta_version.c.version + 1, changed_at=systables.utcnow())
-        )
-        if bumped.rowcount == 0:
+        if not dry_run:
             conn.execute(
-                sa.insert(systables.meta_version).values(
-                    id=1, version=1, changed_at=systables.utcnow()
-                )
+                sa.update(systables.meta_version)
+                .where(systables.meta_version.c.id == 1)
+                .values(version=systables.meta_version.c.version + 1, changed_at=systables.utcnow())
             )
         self.policy.check_structure_change(conn)
-        return load_catalog(conn, self.registry)
+        catalog = load_catalog(conn, self.registry)
+        return OpContext(conn, catalog, self.registry, user_id, dry_run=dry_run, progress=progress)
 
-    def _journal(
-        self,
-        conn: sa.Connection,
-        operation: str,
-        user_id: int | None,
-        entity: str | None,
-        field: str | None,
-        before: Any,
-        after: Any,
-    ) -> None:
-        conn.execute(
-            sa.insert(systables.journal).values(
-                operation=operation,
-                user_id=user_id,
-                entity=entity,
-                field=field,
-                before=before,
-                after=after,
-            )
+    def _journal(self, conn: sa.Connection, outcome: Outcome, user_id: int | None) -> int:
+        return int(
+            conn.execute(
+                sa.insert(systables.journal)
+                .values(
+                    operation=outcome.operation,
+                    user_id=user_id,
+                    entity=outcome.entity,
+                    field=outcome.field,
+                    before=outcome.before,
+                    after=outcome.after,
+                    displaced=outcome.displaced,
+                    details=outcome.details,
+                    undoable=outcome.undoable,
+                )
+                .returning(systables.journal.c.id)
+            ).scalar_one()
         )
 
-    # --- entities -----------------------------------------------------------------
+    # --- entities ---------------------------------------------------------------------
 
     def create_entity(self, data: Any, *, user_id: int | None = None) -> EntityDef:
-        spec = load_spec(EntitySpec(), data, "entity")
-        with db.write(self.engine) as conn:
-            catalog = self._begin_change(conn)
-            entity = self._create_entity(conn, catalog, spec)
-            self._journal(
-                conn, "create_entity", user_id, entity.name, None, None, entity_to_json(entity)
-            )
-        self.cache.invalidate()
-        return entity
-
-    def _create_entity(
-        self, conn: sa.Connection, catalog: Catalog, spec: dict[str, Any]
-    ) -> EntityDef:
-        name = check_name(spec["name"], "entity", reserved=RESERVED_ENTITY_NAMES)
-        if name in catalog.entities:
-            raise Conflict(
-                f"An entity named {name!r} already exists.", fields={"name": "Already taken."}
-            )
-        label = check_label(spec["label"] or humanize(name), "entity")
-        plural = check_label(spec["label_plural"] or label, "entity", "label_plural")
-        if spec["tree"] and not spec["directory"]:
-            raise ValidationError(
-                "Only a directory can be a tree (set directory to true).",
-                fields={"tree": "Only directories can be trees."},
-            )
-        if spec["child"] and (spec["directory"] or spec["tree"]):
-            raise ValidationError("An entity of child-table lines cannot be a directory.")
-        position = len(catalog.entities)
-        entity_id = conn.execute(
-            sa.insert(systables.entities)
-            .values(
-                name=name,
-                label=label,
-                label_plural=plural,
-                directory=spec["directory"],
-                tree=spec["tree"],
-                child=spec["child"],
-                title_field=None,
-                position=position,
-                removed=False,
-            )
-            .returning(systables.entities.c.id)
-        ).scalar_one()
-        catalog = load_catalog(conn, self.registry)
-        seen: set[str] = set()
-        for index, raw in enumerate(spec["field_list"]):
-            try:
-                values = self._field_values(raw, catalog.entity(name), catalog)
-            except ValidationError as exc:
-                raise ValidationError(
-                    f"Field {index + 1} of {name!r}: {exc.message}",
-                    fields={f"fields[{index}].{k}": v for k, v in exc.fields.items()},
-                ) from exc
-            if values["name"] in seen:
-                raise ValidationError(
-                    f"The entity {name!r} lists the field {values['name']!r} twice.",
-                    fields={f"fields[{index}].name": "Duplicate name."},
-                )
-            seen.add(values["name"])
-            values.pop("fill_existing")
-            conn.execute(
-                sa.insert(systables.fields).values(entity_id=entity_id, position=index, **values)
-            )
-        catalog = load_catalog(conn, self.registry)
-        entity = catalog.entity(name)
-        if spec["title_field"] is not None:
-            self._check_title_field(entity, spec["title_field"])
-            conn.execute(
-                sa.update(systables.entities)
-                .where(systables.entities.c.id == entity_id)
-                .values(title_field=spec["title_field"])
-            )
-            catalog = load_catalog(conn, self.registry)
-            entity = catalog.entity(name)
-        catalog.table(entity).create(conn)
-        for fdef in entity.fields:
-            self._create_field_storage(conn, catalog, entity, fdef, own_columns=False)
-        return entity
+        result: EntityDef = self.execute(CreateEntity(data), user_id=user_id).result
+        return result
 
     def update_entity(self, name: str, data: Any, *, user_id: int | None = None) -> EntityDef:
-        spec = load_spec(EntityPatch(), data, "entity")
-        with db.write(self.engine) as conn:
-            catalog = self._begin_change(conn)
-            entity = catalog.entity(name)
-            values: dict[str, Any] = {}
-            if "label" in spec:
-                values["label"] = check_label(spec["label"], "entity")
-            if "label_plural" in spec:
-                values["label_plural"] = check_label(spec["label_plural"], "entity", "label_plural")
-            if "title_field" in spec:
-                if spec["title_field"] is not None:
-                    self._check_title_field(entity, spec["title_field"])
-                values["title_field"] = spec["title_field"]
-            if values:
-                conn.execute(
-                    sa.update(systables.entities)
-                    .where(systables.entities.c.id == entity.id)
-                    .values(**values)
-                )
-            after = load_catalog(conn, self.registry).entity(name)
-            self._journal(
-                conn,
-                "update_entity",
-                user_id,
-                name,
-                None,
-                entity_to_json(entity, with_fields=False),
-                entity_to_json(after, with_fields=False),
-            )
-        self.cache.invalidate()
-        return after
+        result: EntityDef = self.execute(ChangeEntity(name, data), user_id=user_id).result
+        return result
 
-    def _check_title_field(self, entity: EntityDef, title_field: str) -> None:
-        if not entity.has_field(title_field):
-            msg = f"The title field {title_field!r} is not a field of {entity.name!r}."
-            raise ValidationError(msg, fields={"title_field": msg})
+    def remove_entity(
+        self, name: str, *, user_id: int | None = None, dry_run: bool = False
+    ) -> Outcome:
+        return self.execute(RemoveEntity(name), user_id=user_id, dry_run=dry_run)
 
-    # --- fields -------------------------------------------------------------------
+    def restore_entity(self, name: str, *, user_id: int | None = None) -> Outcome:
+        return self.execute(RestoreEntity(name), user_id=user_id)
 
-    def add_field(self, entity_name: str, data: Any, *, user_id: int | None = None) -> FieldDef:
-        with db.write(self.engine) as conn:
-            catalog = self._begin_change(conn)
-            entity = catalog.entity(entity_name)
-            values = self._field_values(data, entity, catalog)
-            fill = values.pop("fill_existing")
-            position = max((f.position for f in entity.all_fields), default=-1) + 1
-            field_id = conn.execute(
-                sa.insert(systables.fields)
-                .values(entity_id=entity.id, position=position, **values)
-                .returning(systables.fields.c.id)
-            ).scalar_one()
-            catalog = load_catalog(conn, self.registry)
-            entity = catalog.entity(entity_name)
-            fdef = entity.field_by_id(field_id)
-            self._create_field_storage(conn, catalog, entity, fdef, own_columns=True)
-            self._fill_new_field(conn, catalog, entity, fdef, fill)
-            self._journal(
-                conn, "add_field", user_id, entity.name, fdef.name, None, field_to_json(fdef)
-            )
-        self.cache.invalidate()
-        return fdef
+    def purge_entity(
+        self, name: str, *, confirmed: bool, user_id: int | None = None, dry_run: bool = False
+    ) -> Outcome:
+        return self.execute(
+            PurgeEntity(name, confirmed=confirmed), user_id=user_id, dry_run=dry_run
+        )
 
-    def _field_values(self, data: Any, entity: EntityDef, catalog: Catalog) -> dict[str, Any]:
-        spec = load_spec(FieldSpec(), data, "field")
-        name = check_name(spec["name"], "field", reserved=RESERVED_FIELD_NAMES)
-        if any(f.name == name for f in entity.all_fields):
-            hidden = any(f.name == name and f.removed for f in entity.all_fields)
-            msg = (
-                f"The entity {entity.name!r} has a removed field named {name!r}; restore or "
-                "purge it first."
-                if hidden
-                else f"The entity {entity.name!r} already has a field named {name!r}."
-            )
-            raise Conflict(msg, fields={"name": msg})
-        ftype = self.registry.get(spec["type"]) if spec["type"] in self.registry else None
-        if ftype is None:
-            msg = (
-                f"Unknown field type {spec['type']!r}; the types are: "
-                f"{', '.join(self.registry.names())}."
-            )
-            raise ValidationError(msg, fields={"type": msg})
-        options = ftype.clean_options(spec["options"], catalog)
-        if spec["unique"] and not ftype.can_be_unique:
-            raise ValidationError(
-                f"A {ftype.name} field cannot be unique.",
-                fields={"unique": "Not available for this type."},
-            )
-        if spec["indexed"] and not ftype.can_be_indexed:
-            raise ValidationError(
-                f"A {ftype.name} field cannot be indexed.",
-                fields={"indexed": "Not available for this type."},
-            )
-        default = spec["default"]
-        if default is not None:
-            if not ftype.can_have_default or ftype.read_only:
-                raise ValidationError(
-                    f"A {ftype.name} field cannot have a default value.",
-                    fields={"default": "Not available for this type."},
-                )
-            probe = FieldDef(
-                id=0, entity_id=entity.id, name=name, label=name, type=ftype.name, options=options
-            )
-            try:
-                parsed = ftype.value_field(probe).deserialize(default)
-            except ma.ValidationError as exc:
-                msg = f"The default value is not valid: {flatten_messages(exc.messages)}"
-                raise ValidationError(msg, fields={"default": msg}) from exc
-            default = ftype.to_json(probe, ftype.to_db(probe, parsed))
-        return {
-            "name": name,
-            "label": check_label(spec["label"] or humanize(name), "field"),
-            "type": ftype.name,
-            "options": options,
-            "required": spec["required"],
-            "is_unique": spec["unique"],
-            "indexed": spec["indexed"],
-            "default": default,
-            "help": spec["help"],
-            "removed": False,
-            "fill_existing": spec["fill_existing"],
-        }
+    # --- fields -------------------------------------------------------------------------
 
-    def _create_field_storage(
+    def add_field(
         self,
-        conn: sa.Connection,
-        catalog: Catalog,
-        entity: EntityDef,
-        fdef: FieldDef,
+        entity: str,
+        data: Any,
         *,
-        own_columns: bool,
-    ) -> None:
-        """Columns (unless the table was just made with them), target columns, tables, indexes."""
-        ftype = catalog.type_of(fdef)
-        if own_columns:
-            for column in ftype.columns(fdef, catalog):
-                ddl.add_column(conn, entity.table, column)
-        target_columns = ftype.columns_in_target(fdef, entity)
-        if target_columns:
-            target = catalog.table(str(fdef.options["target"]))
-            for column in target_columns:
-                ddl.add_column(conn, target.name, column)
-            names = {c.name for c in target_columns}
-            for index in target.indexes:
-                if names & {c.name for c in index.columns}:
-                    ddl.create_index(conn, index)
-        extra = catalog.extra_tables.get(fdef.id)
-        if extra is not None:
-            ddl.create_table(conn, extra)
-        if own_columns:
-            table = catalog.table(entity)
-            wanted = {ix.name for ix in field_indexes(entity, fdef, catalog)}
-            for index in table.indexes:
-                if index.name in wanted:
-                    ddl.create_index(conn, index)
-
-    def _fill_new_field(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, fdef: FieldDef, fill: bool
-    ) -> None:
-        ftype = catalog.type_of(fdef)
-        column = ftype.source_column(fdef)
-        if column is None:
-            return
-        table = catalog.table(entity)
-        rows = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        if not rows:
-            return
-        if fill and fdef.default is not None:
-            if fdef.unique and rows > 1:
-                raise Conflict(
-                    f"{rows} existing rows would all get the same value, but {fdef.name!r} "
-                    "must be unique."
-                )
-            value = ftype.to_db(fdef, ftype.value_field(fdef).deserialize(fdef.default))
-            conn.execute(sa.update(table).values({column: value}))
-        elif fdef.required:
-            raise ValidationError(
-                f"The entity {entity.name!r} has {rows} records that would have no value for "
-                f"the required field {fdef.name!r}; give a default and set fill_existing.",
-                fields={"required": "Existing records would be empty."},
-            )
+        user_id: int | None = None,
+        progress: Progress | None = None,
+    ) -> FieldDef:
+        result: FieldDef = self.execute(
+            AddField(entity, data), user_id=user_id, progress=progress
+        ).result
+        return result
 
     def update_field(
         self,
-        entity_name: str,
-        field_name: str,
+        entity: str,
+        field: str,
         data: Mapping[str, Any],
         *,
         user_id: int | None = None,
+        progress: Progress | None = None,
     ) -> FieldDef:
-        """Rename a field (API name and label) or change its help text: metadata only."""
-        allowed = {"name", "label", "help"}
-        if not isinstance(data, Mapping):
-            raise ValidationError("The field change must be a JSON object.")
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ValidationError(
-                f"This version changes only the name, label and help of a field; "
-                f"{', '.join(unknown)} cannot be changed here.",
-                fields={k: "Cannot be changed here." for k in unknown},
+        result: FieldDef = self.execute(
+            ChangeField(entity, field, data), user_id=user_id, progress=progress
+        ).result
+        return result
+
+    def preview_field_change(
+        self, entity: str, field: str, data: Mapping[str, Any], *, progress: Progress | None = None
+    ) -> dict[str, Any]:
+        return self.execute(
+            ChangeField(entity, field, data), dry_run=True, progress=progress
+        ).report
+
+    def remove_field(
+        self, entity: str, field: str, *, user_id: int | None = None, dry_run: bool = False
+    ) -> Outcome:
+        return self.execute(RemoveField(entity, field), user_id=user_id, dry_run=dry_run)
+
+    def restore_field(self, entity: str, field: str, *, user_id: int | None = None) -> Outcome:
+        return self.execute(RestoreField(entity, field), user_id=user_id)
+
+    def purge_field(
+        self,
+        entity: str,
+        field: str,
+        *,
+        confirmed: bool,
+        user_id: int | None = None,
+        dry_run: bool = False,
+    ) -> Outcome:
+        return self.execute(
+            PurgeField(entity, field, confirmed=confirmed), user_id=user_id, dry_run=dry_run
+        )
+
+    # --- journal and undo ---------------------------------------------------------------
+
+    def journal(self, *, limit: int = 100, before_id: int | None = None) -> list[dict[str, Any]]:
+        j, users = systables.journal, systables.users
+        stmt = (
+            sa.select(j, users.c.login.label("user"))
+            .select_from(j.outerjoin(users, users.c.id == j.c.user_id))
+            .order_by(j.c.id.desc())
+            .limit(limit)
+        )
+        if before_id is not None:
+            stmt = stmt.where(j.c.id < before_id)
+        with db.read(self.engine) as conn:
+            return [journal_json(dict(row)) for row in conn.execute(stmt).mappings()]
+
+    def undo(self, entry_id: int, *, user_id: int | None = None) -> Outcome:
+        op = _Undo(entry_id)
+        outcome = self.execute(op, user_id=user_id)
+        return outcome
+
+
+class _Undo(Operation):
+    """Applies the reverse of one journal entry; refuses out-of-order or unsafe undos."""
+
+    name = "undo"
+    rebuilds = True
+
+    def __init__(self, entry_id: int) -> None:
+        self.entry_id = entry_id
+
+    def run(self, ctx: OpContext) -> Outcome:
+        j = systables.journal
+        row = ctx.conn.execute(sa.select(j).where(j.c.id == self.entry_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"There is no journal entry {self.entry_id}.")
+        entry = dict(row)
+        if entry["undone_at"] is not None:
+            raise Conflict(f"Journal entry {self.entry_id} was already undone.")
+        if not entry["undoable"]:
+            raise Conflict(f"A {entry['operation'].replace('_', ' ')} cannot be undone.")
+        entity_id = (entry["details"] or {}).get("entity_id")
+        later = ctx.conn.execute(
+            sa.select(j.c.id, j.c.operation, j.c.details)
+            .where(j.c.id > self.entry_id, j.c.undone_at.is_(None), j.c.undoable.is_(True))
+            .order_by(j.c.id.desc())
+        ).all()
+        blocking = [r for r in later if (r.details or {}).get("entity_id") == entity_id]
+        if blocking:
+            raise Conflict(
+                f"Undo the later changes to this entity first (the most recent is journal entry "
+                f"{blocking[0].id}, {blocking[0].operation.replace('_', ' ')})."
             )
-        with db.write(self.engine) as conn:
-            catalog = self._begin_change(conn)
-            entity = catalog.entity(entity_name)
-            fdef = entity.field(field_name)
-            values: dict[str, Any] = {}
-            if "name" in data and data["name"] != fdef.name:
-                new = check_name(data["name"], "field", reserved=RESERVED_FIELD_NAMES)
-                if any(f.name == new for f in entity.all_fields):
-                    raise Conflict(
-                        f"The entity {entity.name!r} already has a field named {new!r}.",
-                        fields={"name": "Already taken."},
-                    )
-                values["name"] = new
-            if "label" in data:
-                values["label"] = check_label(data["label"], "field")
-            if "help" in data:
-                if not isinstance(data["help"], str) or len(data["help"]) > 2000:
-                    raise ValidationError(
-                        "The help text must be text of at most 2000 characters.",
-                        fields={"help": "At most 2000 characters."},
-                    )
-                values["help"] = data["help"]
-            if values:
-                conn.execute(
-                    sa.update(systables.fields)
-                    .where(systables.fields.c.id == fdef.id)
-                    .values(**values)
-                )
-                if "name" in values and entity.title_field == fdef.name:
-                    conn.execute(
-                        sa.update(systables.entities)
-                        .where(systables.entities.c.id == entity.id)
-                        .values(title_field=values["name"])
-                    )
-            after = load_catalog(conn, self.registry).entity(entity_name).field_by_id(fdef.id)
-            self._journal(
-                conn,
-                "update_field",
-                user_id,
-                entity.name,
-                after.name,
-                field_to_json(fdef),
-                field_to_json(after),
-            )
-        self.cache.invalidate()
-        return after
+        outcome = OPERATIONS.get(entry["operation"]).undo(ctx, entry)
+        ctx.conn.execute(
+            sa.update(j)
+            .where(j.c.id == self.entry_id)
+            .values(undone_at=systables.utcnow(), undone_by=ctx.user_id)
+        )
+        outcome.details = {**outcome.details, "undoes": self.entry_id}
+        outcome.undoable = False
+        return outcome
+
+
+def journal_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "at": row["created_at"].isoformat(),
+        "user": row["user"],
+        "operation": row["operation"],
+        "entity": row["entity"],
+        "field": row["field"],
+        "before": row["before"],
+        "after": row["after"],
+        "displaced": len(row["displaced"] or {}),
+        "undoable": bool(row["undoable"]) and row["undone_at"] is None,
+        "undone_at": row["undone_at"].isoformat() if row["undone_at"] else None,
+    }

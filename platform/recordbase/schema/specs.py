@@ -57,6 +57,7 @@ class EntityPatch(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
+    name = ma.fields.Raw()
     label = ma.fields.String()
     label_plural = ma.fields.String()
     title_field = ma.fields.String(allow_none=True)

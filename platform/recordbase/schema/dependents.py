@@ -1,0 +1,59 @@
+"""What refers to an entity or a field, for previews of renames, removals and type changes.
+
+References between metadata objects are by id where they can be (layouts and
+print templates, from their own issues, add their finders here); the ones by name
+that Recordbase keeps (an entity's title field, a link's target) are rewritten by
+the operations and listed here so a preview shows each dependent it touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from recordbase.catalog import Catalog
+from recordbase.model import EntityDef, FieldDef
+
+FieldFinder = Callable[[Catalog, EntityDef, FieldDef], list[dict[str, Any]]]
+EntityFinder = Callable[[Catalog, EntityDef], list[dict[str, Any]]]
+
+FIELD_FINDERS: list[FieldFinder] = []
+ENTITY_FINDERS: list[EntityFinder] = []
+
+
+def title_field_users(catalog: Catalog, entity: EntityDef, fdef: FieldDef) -> list[dict[str, Any]]:
+    if entity.title_field == fdef.name:
+        return [
+            {
+                "kind": "title_field",
+                "entity": entity.name,
+                "text": f"{entity.name} shows records by this field",
+            }
+        ]
+    return []
+
+
+def fields_targeting(catalog: Catalog, entity: EntityDef) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": "field",
+            "entity": owner.name,
+            "field": f.name,
+            "type": f.type,
+            "text": f"{owner.name}.{f.name} ({f.type}) points at {entity.name}",
+        }
+        for owner, f in catalog.fields_targeting(entity)
+        if not f.removed and not owner.removed
+    ]
+
+
+FIELD_FINDERS.append(title_field_users)
+ENTITY_FINDERS.append(fields_targeting)
+
+
+def field_dependents(catalog: Catalog, entity: EntityDef, fdef: FieldDef) -> list[dict[str, Any]]:
+    return [d for finder in FIELD_FINDERS for d in finder(catalog, entity, fdef)]
+
+
+def entity_dependents(catalog: Catalog, entity: EntityDef) -> list[dict[str, Any]]:
+    return [d for finder in ENTITY_FINDERS for d in finder(catalog, entity)]

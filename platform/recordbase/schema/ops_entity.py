@@ -1,0 +1,367 @@
+"""Entity operations: create, change (rename, labels, title field), remove, restore, purge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from recordbase import systables
+from recordbase.errors import Conflict, ValidationError
+from recordbase.model import EntityDef
+from recordbase.names import RESERVED_ENTITY_NAMES, check_label, check_name
+from recordbase.schema.dependents import entity_dependents
+from recordbase.schema.fieldspec import new_field_values
+from recordbase.schema.operation import OPERATIONS, OpContext, Operation, Outcome
+from recordbase.schema.ops_field import create_storage, drop_storage, values_held
+from recordbase.schema.physical import quote
+from recordbase.schema.specs import (
+    EntityPatch,
+    EntitySpec,
+    entity_to_json,
+    humanize,
+    load_spec,
+)
+
+ENTITY_KEYS = ("name", "label", "label_plural", "title_field")
+
+
+def _check_title(entity: EntityDef, title: Any) -> None:
+    if title is not None and not entity.has_field(str(title)):
+        msg = f"The title field {title!r} is not a field of {entity.name!r}."
+        raise ValidationError(msg, fields={"title_field": msg})
+
+
+def _entity_values(conn: sa.Connection, entity_id: int, **values: Any) -> None:
+    conn.execute(
+        sa.update(systables.entities).where(systables.entities.c.id == entity_id).values(**values)
+    )
+
+
+def _retarget(conn: sa.Connection, old: str, new: str) -> list[int]:
+    """Rewrite the ``target`` option of every field that points at entity ``old``."""
+    fields = systables.fields
+    changed = []
+    for fid, options in conn.execute(sa.select(fields.c.id, fields.c.options)).all():
+        if isinstance(options, dict) and options.get("target") == old:
+            conn.execute(
+                sa.update(fields)
+                .where(fields.c.id == fid)
+                .values(options={**options, "target": new})
+            )
+            changed.append(int(fid))
+    return changed
+
+
+@OPERATIONS.register
+class CreateEntity(Operation):
+    name = "create_entity"
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+
+    def run(self, ctx: OpContext) -> Outcome:
+        spec = load_spec(EntitySpec(), self.spec, "entity")
+        name = check_name(spec["name"], "entity", reserved=RESERVED_ENTITY_NAMES)
+        if name in ctx.catalog.entities:
+            raise Conflict(
+                f"An entity named {name!r} already exists.", fields={"name": "Already taken."}
+            )
+        label = check_label(spec["label"] or humanize(name), "entity")
+        plural = check_label(spec["label_plural"] or label, "entity", "label_plural")
+        if spec["tree"] and not spec["directory"]:
+            raise ValidationError(
+                "Only a directory can be a tree (set directory to true).",
+                fields={"tree": "Only directories can be trees."},
+            )
+        if spec["child"] and (spec["directory"] or spec["tree"]):
+            raise ValidationError(
+                "An entity of child-table lines cannot be a directory.",
+                fields={"child": "Not with directory or tree."},
+            )
+        entity_id = ctx.conn.execute(
+            sa.insert(systables.entities)
+            .values(
+                name=name,
+                label=label,
+                label_plural=plural,
+                directory=spec["directory"],
+                tree=spec["tree"],
+                child=spec["child"],
+                title_field=None,
+                position=len(ctx.catalog.entities),
+                removed=False,
+            )
+            .returning(systables.entities.c.id)
+        ).scalar_one()
+        self._insert_fields(ctx, name, entity_id, spec["field_list"])
+        entity = ctx.reload().entity(name)
+        if spec["title_field"] is not None:
+            _check_title(entity, spec["title_field"])
+            _entity_values(ctx.conn, entity_id, title_field=spec["title_field"])
+            entity = ctx.reload().entity(name)
+        if ctx.dry_run:
+            return Outcome(self.name, name, report={"entity": entity_to_json(entity)})
+        ctx.catalog.table(entity).create(ctx.conn)
+        for fdef in entity.fields:
+            create_storage(ctx, entity, fdef, own=False)
+        return Outcome(
+            self.name,
+            name,
+            None,
+            None,
+            entity_to_json(entity),
+            details={"entity_id": entity_id},
+            result=entity,
+        )
+
+    def _insert_fields(self, ctx: OpContext, name: str, entity_id: int, specs: list[Any]) -> None:
+        catalog = ctx.reload()
+        seen: set[str] = set()
+        for index, raw in enumerate(specs):
+            try:
+                values = new_field_values(raw, catalog.entity(name), catalog)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"Field {index + 1} of {name!r}: {exc.message}",
+                    fields={f"fields[{index}].{k}": v for k, v in exc.fields.items()},
+                ) from exc
+            if values["name"] in seen:
+                raise ValidationError(
+                    f"The entity {name!r} lists the field {values['name']!r} twice.",
+                    fields={f"fields[{index}].name": "Duplicate name."},
+                )
+            seen.add(values["name"])
+            values.pop("fill_existing")
+            ctx.conn.execute(
+                sa.insert(systables.fields).values(entity_id=entity_id, position=index, **values)
+            )
+
+    @classmethod
+    def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
+        entity = ctx.catalog.entity_by_id(entry["details"]["entity_id"])
+        PurgeEntity.check_empty(ctx, entity, "undoing its creation")
+        PurgeEntity.drop(ctx, entity)
+        return Outcome(
+            "undo_create_entity",
+            entity.name,
+            None,
+            entity_to_json(entity),
+            None,
+            details=dict(entry["details"]),
+            undoable=False,
+        )
+
+
+@OPERATIONS.register
+class ChangeEntity(Operation):
+    name = "change_entity"
+
+    def __init__(self, entity: str, changes: Any) -> None:
+        self.entity, self.changes = entity, changes
+
+    def run(self, ctx: OpContext) -> Outcome:
+        spec = load_spec(EntityPatch(), self.changes, "entity")
+        entity = ctx.catalog.entity(self.entity)
+        values: dict[str, Any] = {}
+        if "name" in spec and spec["name"] != entity.name:
+            values["name"] = check_name(spec["name"], "entity", reserved=RESERVED_ENTITY_NAMES)
+            if values["name"] in ctx.catalog.entities:
+                raise Conflict(
+                    f"An entity named {values['name']!r} already exists.",
+                    fields={"name": "Already taken."},
+                )
+        if "label" in spec:
+            values["label"] = check_label(spec["label"], "entity")
+        if "label_plural" in spec:
+            values["label_plural"] = check_label(spec["label_plural"], "entity", "label_plural")
+        if "title_field" in spec:
+            _check_title(entity, spec["title_field"])
+            values["title_field"] = spec["title_field"]
+        before = entity_to_json(entity, with_fields=False)
+        outcome = Outcome(
+            self.name,
+            entity.name,
+            None,
+            before,
+            {**before, **values},
+            details={"entity_id": entity.id},
+            report={"dependents": entity_dependents(ctx.catalog, entity)},
+        )
+        if ctx.dry_run or not values:
+            outcome.result = entity
+            return outcome
+        apply_entity_values(ctx, entity, values)
+        outcome.result = ctx.reload().entity_by_id(entity.id)
+        return outcome
+
+    @classmethod
+    def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
+        entity = ctx.catalog.entity_by_id(entry["details"]["entity_id"])
+        before = {k: entry["before"][k] for k in ENTITY_KEYS}
+        if before["name"] != entity.name and before["name"] in ctx.catalog.entities:
+            raise Conflict(f"Another entity is now named {before['name']!r}.")
+        apply_entity_values(ctx, entity, before)
+        return Outcome(
+            "undo_change_entity",
+            before["name"],
+            None,
+            entry["after"],
+            before,
+            details=dict(entry["details"]),
+            undoable=False,
+        )
+
+
+def apply_entity_values(ctx: OpContext, entity: EntityDef, values: Mapping[str, Any]) -> None:
+    _entity_values(ctx.conn, entity.id, **values)
+    if values.get("name", entity.name) != entity.name:
+        _retarget(ctx.conn, entity.name, str(values["name"]))
+
+
+@OPERATIONS.register
+class RemoveEntity(Operation):
+    """Hide an entity: its table and rows stay until it is purged."""
+
+    name = "remove_entity"
+
+    def __init__(self, entity: str) -> None:
+        self.entity = entity
+
+    def run(self, ctx: OpContext) -> Outcome:
+        entity = ctx.catalog.entity(self.entity)
+        dependents = entity_dependents(ctx.catalog, entity)
+        outcome = Outcome(
+            self.name,
+            entity.name,
+            None,
+            entity_to_json(entity),
+            None,
+            details={"entity_id": entity.id},
+            report={"dependents": dependents},
+        )
+        if ctx.dry_run:
+            return outcome
+        blocking = [d["text"] for d in dependents if d.get("kind") == "field"]
+        if blocking:
+            raise Conflict(
+                f"{entity.name} cannot be removed while other fields point at it: "
+                f"{'; '.join(blocking)}. Remove those fields first.",
+                extra={"dependents": dependents},
+            )
+        _entity_values(ctx.conn, entity.id, removed=True)
+        return outcome
+
+    @classmethod
+    def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
+        entity = ctx.catalog.entity_by_id(entry["details"]["entity_id"])
+        _entity_values(ctx.conn, entity.id, removed=False)
+        return Outcome(
+            "undo_remove_entity", entity.name, details=dict(entry["details"]), undoable=False
+        )
+
+
+@OPERATIONS.register
+class RestoreEntity(Operation):
+    name = "restore_entity"
+
+    def __init__(self, entity: str) -> None:
+        self.entity = entity
+
+    def run(self, ctx: OpContext) -> Outcome:
+        entity = ctx.catalog.entities.get(self.entity)
+        if entity is None or not entity.removed:
+            raise ValidationError(f"There is no removed entity named {self.entity!r}.")
+        if not ctx.dry_run:
+            _entity_values(ctx.conn, entity.id, removed=False)
+        return Outcome(self.name, entity.name, details={"entity_id": entity.id})
+
+    @classmethod
+    def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
+        entity = ctx.catalog.entity_by_id(entry["details"]["entity_id"])
+        _entity_values(ctx.conn, entity.id, removed=True)
+        return Outcome(
+            "undo_restore_entity", entity.name, details=dict(entry["details"]), undoable=False
+        )
+
+
+@OPERATIONS.register
+class PurgeEntity(Operation):
+    """Delete a removed entity, its table and its rows for good (not undoable)."""
+
+    name = "purge_entity"
+    rebuilds = True
+
+    def __init__(self, entity: str, *, confirmed: bool) -> None:
+        self.entity, self.confirmed = entity, confirmed
+
+    def run(self, ctx: OpContext) -> Outcome:
+        entity = ctx.catalog.entities.get(self.entity)
+        if entity is None or not entity.removed:
+            raise ValidationError(
+                f"Only a removed entity can be purged; {self.entity!r} is not one."
+            )
+        rows = int(
+            ctx.conn.execute(
+                sa.select(sa.func.count()).select_from(ctx.catalog.table(entity))
+            ).scalar_one()
+        )
+        outcome = Outcome(
+            self.name,
+            entity.name,
+            None,
+            entity_to_json(entity),
+            None,
+            details={"entity_id": entity.id},
+            report={"rows": rows},
+            undoable=False,
+        )
+        if ctx.dry_run:
+            return outcome
+        if not self.confirmed:
+            raise Conflict(
+                f"Purging {entity.name} deletes its {rows} records for good; confirm "
+                "it to go ahead.",
+                extra={"rows": rows},
+            )
+        PurgeEntity.drop(ctx, entity)
+        return outcome
+
+    @staticmethod
+    def check_empty(ctx: OpContext, entity: EntityDef, doing: str) -> None:
+        rows = int(
+            ctx.conn.execute(
+                sa.select(sa.func.count()).select_from(ctx.catalog.table(entity))
+            ).scalar_one()
+        )
+        if rows:
+            raise Conflict(
+                f"{entity.name} has {rows} records; {doing} would delete them. "
+                "Remove the entity instead: it keeps them."
+            )
+
+    @staticmethod
+    def drop(ctx: OpContext, entity: EntityDef) -> None:
+        pointing = [
+            f"{o.name}.{f.name}"
+            for o, f in ctx.catalog.fields_targeting(entity)
+            if o.id != entity.id
+        ]
+        if pointing:
+            raise Conflict(
+                f"Fields still point at {entity.name}: {', '.join(pointing)}; purge them first."
+            )
+        for fdef in entity.all_fields:
+            if (
+                ctx.catalog.type_of(fdef).columns_in_target(fdef, entity)
+                or fdef.id in ctx.catalog.extra_tables
+            ):
+                if values_held(ctx, entity, fdef) and not ctx.catalog.type_of(fdef).owns_column:
+                    pass  # the rows go with the entity
+                drop_storage(ctx, entity, fdef)
+        ctx.conn.exec_driver_sql(f"DROP TABLE {quote(ctx.conn, entity.table)}")
+        ctx.conn.execute(
+            sa.delete(systables.fields).where(systables.fields.c.entity_id == entity.id)
+        )
+        ctx.conn.execute(sa.delete(systables.entities).where(systables.entities.c.id == entity.id))
