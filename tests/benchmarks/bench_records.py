@@ -61,7 +61,7 @@ from benchreport import (
     UPDATE,
     WHAT_IF,
 )
-from benchserver import Server
+from benchserver import Server, cpu_seconds, process_tree
 
 from recordbase import db
 from recordbase.runtime import make_runtime
@@ -502,6 +502,17 @@ class Bench:
         return {SORT_INDEXED: text}
 
 
+def db_cpu_seconds(pg: PgCluster | None) -> float:
+    """CPU used so far by the throwaway PostgreSQL cluster (0 for SQLite or an external one)."""
+    if pg is None or pg.data_dir is None:
+        return 0.0
+    try:
+        postmaster = int((pg.data_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return cpu_seconds(process_tree(postmaster))
+
+
 def _ids_of(response: httpx.Response) -> list[int]:
     return [item["id"] for item in response.json()["items"]]
 
@@ -527,9 +538,15 @@ def run_one(
             try:
                 rows = bench.run()
                 log(f"  {config.clients} concurrent clients on the first page, {config.load_s} s")
+                cpu_before = server.cpu_seconds(), db_cpu_seconds(pg)
                 load = run_load(server.base_url, f"{bench.base}?limit={PAGE}", bench.token,
                                 clients=config.clients, processes=config.client_processes,
                                 seconds=config.load_s)
+                cpu = {
+                    "server_s": server.cpu_seconds() - cpu_before[0],
+                    "database_s": db_cpu_seconds(pg) - cpu_before[1],
+                    "client_s": load.client_cpu_s,
+                }
                 fractions = bench.fractions()
                 plans = bench.explain()
                 if backend == "postgresql":
@@ -545,7 +562,7 @@ def run_one(
                      "analyze_s": round(dataset.analyze_seconds, 1)},
             "match_fraction": fractions,
             "measurements": rows,
-            "concurrent": benchreport.load_summary(load),
+            "concurrent": benchreport.load_summary(load, cpu),
             "memory": server.memory.as_json(),
             # the machine is shared: how busy it was (1-minute load average, start and end)
             "loadavg": f"{loadavg_start:.1f} → {os.getloadavg()[0]:.1f}",

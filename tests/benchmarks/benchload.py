@@ -29,6 +29,7 @@ class LoadResult:
     errors: int = 0
     first_error: str = ""
     latencies: list[float] = field(default_factory=list)
+    client_cpu_s: float = 0.0  # CPU time the load generator itself used
 
     @property
     def per_second(self) -> float:
@@ -69,7 +70,9 @@ def _client_thread(
 
 def _client_process(
     base_url: str, path: str, token: str, threads: int, start_at: float, stop_at: float
-) -> tuple[int, int, str, list[float]]:
+) -> tuple[int, int, str, list[float], float]:
+    time.sleep(max(0.0, start_at - time.time() - 0.5))
+    cpu_start = time.process_time()
     results: list[tuple[int, int, str, list[float]]] = []
     workers = [
         threading.Thread(
@@ -90,7 +93,7 @@ def _client_process(
         errors += threads - len(results)
         first = first or "a client thread did not finish in time"
     latencies = [lat for r in results for lat in r[3]]
-    return ok, errors, first, latencies
+    return ok, errors, first, latencies, time.process_time() - cpu_start
 
 
 def run_load(
@@ -111,7 +114,8 @@ def run_load(
         ]
         limit = START_DELAY_S + seconds + REQUEST_TIMEOUT_S + 30
         for future in futures:
-            ok, errors, first, latencies = future.result(timeout=limit)
+            ok, errors, first, latencies, cpu = future.result(timeout=limit)
+            result.client_cpu_s += cpu
             result.ok += ok
             result.errors += errors
             result.first_error = result.first_error or first

@@ -92,6 +92,21 @@ def process_tree(root: int) -> list[int]:
     return out
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (gone ones count 0)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
+
+
 @dataclass
 class MemoryReport:
     samples: int = 0
@@ -240,6 +255,11 @@ class Server:
         raise RuntimeError(
             f"the server did not answer within {READY_TIMEOUT_S:.0f} s:\n{self.log_tail()}"
         )
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the master and its workers."""
+        assert self.proc is not None
+        return cpu_seconds(process_tree(self.proc.pid))
 
     def worker_pids(self) -> list[int]:
         assert self.proc is not None
