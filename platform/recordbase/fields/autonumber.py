@@ -79,6 +79,7 @@ def period_key(pattern: str, day: dt.date) -> str:
 
 class AutonumberFieldType(FieldType):
     name = "autonumber"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"text"})
     widget = "readonly_text"
     operators = ("eq", "ne", "contains", "startswith", "in", "isnull")
     read_only = True
@@ -120,10 +121,14 @@ class AutonumberFieldType(FieldType):
     def strategy(self, field: FieldDef) -> SearchStrategy[Any]:
         from hypothesis import strategies as st
 
-        return st.builds(
-            lambda day, n: format_number(self.pattern(field), day, n),
-            st.dates(), st.integers(min_value=1, max_value=2**63 - 1),
-        ) | st.none()
+        return (
+            st.builds(
+                lambda day, n: format_number(self.pattern(field), day, n),
+                st.dates(),
+                st.integers(min_value=1, max_value=2**63 - 1),
+            )
+            | st.none()
+        )
 
     def sample_options(self) -> dict[str, Any]:
         return {"pattern": "СЧ-{YYYY}/{MM}-{####} ✓"}

@@ -47,6 +47,7 @@ def parse_word(text: str) -> bool | None:
 
 class BooleanFieldType(FieldType):
     name = "boolean"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"integer", "long_text", "text"})
     widget = "checkbox"
     operators = ("eq", "ne", "isnull")
     can_be_unique = False

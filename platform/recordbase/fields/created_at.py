@@ -20,7 +20,9 @@ class CreatedAtFieldType(DatetimeFieldType):
     can_be_unique = False
     can_have_default = False
     value_schema: ClassVar[dict[str, Any]] = {
-        "type": "string", "format": "date-time", "readOnly": True,
+        "type": "string",
+        "format": "date-time",
+        "readOnly": True,
     }
     #: the system column of every entity table the value is read from
     system_column: ClassVar[str] = "created_at"
@@ -33,6 +35,7 @@ class CreatedAtFieldType(DatetimeFieldType):
 
         # the system column is NOT NULL: there is always a value
         return st.datetimes(
-            min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30),
+            min_value=dt.datetime(1, 1, 2),
+            max_value=dt.datetime(9999, 12, 30),
             timezones=st.just(dt.UTC),
         ).map(utc_json)

@@ -21,7 +21,9 @@ class CreatedByFieldType(UserFieldType):
     always_indexed = False
     can_be_unique = False
     value_schema: ClassVar[dict[str, Any]] = {
-        "type": "integer", "description": "id of a user", "readOnly": True,
+        "type": "integer",
+        "description": "id of a user",
+        "readOnly": True,
     }
     system_column: ClassVar[str] = "created_by"
 

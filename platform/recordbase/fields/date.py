@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import marshmallow as ma
 import sqlalchemy as sa
 
+from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType
 from recordbase.model import FieldDef
 
@@ -47,6 +48,7 @@ def as_date(value: Any) -> dt.date:
 
 class DateFieldType(FieldType):
     name = "date"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"datetime", "long_text", "text"})
     widget = "date"
     operators = ("eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "isnull")
     value_schema: ClassVar[dict[str, Any]] = {"type": "string", "format": "date"}
@@ -67,6 +69,22 @@ class DateFieldType(FieldType):
         if locale == "en":
             return f"{MONTHS_EN[day.month - 1]} {day.day}, {day.year:04d}"
         return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+
+    def convert_value(
+        self, field: FieldDef, source_type: FieldType, source: FieldDef, value: Any
+    ) -> Any:
+        # a moment in time keeps its (UTC) calendar day
+        text = source_type.export_value(source, value)
+        try:
+            return self.import_value(field, text)
+        except ConversionError:
+            try:
+                moment = dt.datetime.fromisoformat(text.strip())
+            except ValueError:
+                raise ConversionError(f"{text!r} is not a date.") from None
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(dt.UTC)
+            return moment.date().isoformat()
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
         start = dt.date(2015, 1, 1).toordinal()

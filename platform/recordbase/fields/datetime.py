@@ -31,9 +31,7 @@ class IsoDateTime(ma.fields.Field[dt.datetime]):
         "range": "The date and time is outside the years 1 to 9999 once converted to UTC.",
     }
 
-    def _deserialize(
-        self, value: Any, attr: str | None, data: Any, **kwargs: Any
-    ) -> dt.datetime:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
         if not isinstance(value, str) or len(value) > MAX_INPUT_LENGTH or len(value) < 10:
             raise self.make_error("invalid")
         try:
@@ -74,6 +72,7 @@ def utc_display(value: Any, locale: str) -> str:
 
 class DatetimeFieldType(FieldType):
     name = "datetime"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"date", "long_text", "text"})
     widget = "datetime"
     operators = ("eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "isnull")
     value_schema: ClassVar[dict[str, Any]] = {"type": "string", "format": "date-time"}

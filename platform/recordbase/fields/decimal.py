@@ -102,6 +102,9 @@ class ExactDecimal(ma.fields.Decimal):
 
 class DecimalFieldType(FieldType):
     name = "decimal"
+    converts_to: ClassVar[frozenset[str]] = frozenset(
+        {"integer", "long_text", "money", "percent", "text"}
+    )
     widget = "decimal"
     operators = ("eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "isnull")
     options_schema: ClassVar[type[ma.Schema]] = DecimalOptions

@@ -27,6 +27,7 @@ def blank_to_none(value: Any) -> Any:
 
 class EmailFieldType(FieldType):
     name = "email"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"long_text", "text"})
     widget = "email"
     operators = ("eq", "ne", "contains", "startswith", "endswith", "in", "isnull")
     searchable = True

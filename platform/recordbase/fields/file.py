@@ -62,6 +62,7 @@ class FileOptions(ma.Schema):
 
 class FileFieldType(FieldType):
     name = "file"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"image"})
     widget = "file"
     operators = ("eq", "isnull")
     can_be_unique = False

@@ -26,6 +26,7 @@ class ImageOptions(ma.Schema):
 
 class ImageFieldType(FileFieldType):
     name = "image"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"file"})
     widget = "image"
     noun = "image"
     options_schema: ClassVar[type[ma.Schema]] = ImageOptions

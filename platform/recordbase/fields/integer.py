@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import decimal
 import random
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import marshmallow as ma
 import sqlalchemy as sa
 
+from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType
 from recordbase.model import FieldDef
 
@@ -44,6 +46,19 @@ class StrictInteger(ma.fields.Integer):
 
 class IntegerFieldType(FieldType):
     name = "integer"
+    converts_to: ClassVar[frozenset[str]] = frozenset(
+        {
+            "boolean",
+            "decimal",
+            "link",
+            "long_text",
+            "money",
+            "percent",
+            "single_select",
+            "text",
+            "user",
+        }
+    )
     widget = "number"
     operators = ("eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "isnull")
     value_schema: ClassVar[dict[str, Any]] = {"type": "integer", "format": "int64"}
@@ -61,6 +76,21 @@ class IntegerFieldType(FieldType):
                 error="The number must be between -9223372036854775808 and 9223372036854775807.",
             ),
         )
+
+    def convert_value(
+        self, field: FieldDef, source_type: FieldType, source: FieldDef, value: Any
+    ) -> Any:
+        # true/false and decimals without a fraction are whole numbers; 12.50 is not
+        if isinstance(value, bool):
+            return int(value)
+        text = source_type.export_value(source, value).strip().replace("\u00a0", "")
+        try:
+            number = decimal.Decimal(text)
+        except decimal.InvalidOperation:
+            return self.import_value(field, text)
+        if not number.is_finite() or number != number.to_integral_value():
+            raise ConversionError(f"{text} is not a whole number.")
+        return self.import_value(field, str(int(number)))
 
     def display(self, field: FieldDef, value: Any, locale: str = "en") -> str:
         if value is None:

@@ -55,6 +55,7 @@ class RecordId(StrictInteger):
 
 class LinkFieldType(FieldType):
     name = "link"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"integer", "text"})
     widget = "link_picker"
     operators = ("eq", "ne", "in", "isnull")
     always_indexed = True
@@ -97,7 +98,8 @@ class LinkFieldType(FieldType):
         # a cell holds the id as text; the API's strict integer would refuse it
         digits = text.strip()
         return super().import_value(
-            field, int(digits) if digits.isascii() and digits.isdigit() else text  # type: ignore[arg-type]
+            field,
+            int(digits) if digits.isascii() and digits.isdigit() else text,  # type: ignore[arg-type]
         )
 
     def reference_target(self, field: FieldDef) -> str | None:

@@ -39,6 +39,23 @@ def no_control_characters_but_line_breaks(value: str) -> None:
 
 class LongTextFieldType(FieldType):
     name = "long_text"
+    converts_to: ClassVar[frozenset[str]] = frozenset(
+        {
+            "boolean",
+            "date",
+            "datetime",
+            "decimal",
+            "email",
+            "integer",
+            "money",
+            "multi_select",
+            "percent",
+            "phone",
+            "single_select",
+            "text",
+            "url",
+        }
+    )
     widget = "textarea"
     operators = ("contains", "startswith", "isnull")
     searchable = True

@@ -79,12 +79,16 @@ class ManyToManyFieldType(FieldType):
             name,
             metadata,
             sa.Column(
-                "record_id", sa.Integer,
-                sa.ForeignKey(f"{entity.table}.id", ondelete="CASCADE"), primary_key=True,
+                "record_id",
+                sa.Integer,
+                sa.ForeignKey(f"{entity.table}.id", ondelete="CASCADE"),
+                primary_key=True,
             ),
             sa.Column(
-                "target_id", sa.Integer,
-                sa.ForeignKey(f"{target.table}.id", ondelete="CASCADE"), primary_key=True,
+                "target_id",
+                sa.Integer,
+                sa.ForeignKey(f"{target.table}.id", ondelete="CASCADE"),
+                primary_key=True,
             ),
             sa.Column("position", sa.Integer, nullable=False, default=0),
             sa.Index(f"ix_{name}_target_id", "target_id"),
@@ -168,9 +172,7 @@ class ManyToManyFieldType(FieldType):
     ) -> sa.ColumnElement[bool]:
         # ``column`` is the owner table's id; the junction is named after the field
         junction = sa.table(junction_name(field), sa.column("record_id"), sa.column("target_id"))
-        links = sa.select(sa.literal(1)).select_from(junction).where(
-            junction.c.record_id == column
-        )
+        links = sa.select(sa.literal(1)).select_from(junction).where(junction.c.record_id == column)
         if op == "contains":
             return links.where(junction.c.target_id == value).exists()
         if op == "isnull":

@@ -14,8 +14,19 @@ DEFAULT_SCALE = 2
 DEFAULT_CURRENCY = "RUB"
 #: signs written after the amount in Russian and Armenian; other codes are written as is
 CURRENCY_SIGNS = {
-    "RUB": "₽", "AMD": "֏", "USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥",
-    "KZT": "₸", "UAH": "₴", "BYN": "Br", "GEL": "₾", "TRY": "₺", "INR": "₹",
+    "RUB": "₽",
+    "AMD": "֏",
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "CNY": "¥",
+    "JPY": "¥",
+    "KZT": "₸",
+    "UAH": "₴",
+    "BYN": "Br",
+    "GEL": "₾",
+    "TRY": "₺",
+    "INR": "₹",
 }
 
 
@@ -40,12 +51,15 @@ class MoneyOptions(ma.Schema):
 
 class MoneyFieldType(DecimalFieldType):
     name = "money"
+    converts_to: ClassVar[frozenset[str]] = frozenset(
+        {"decimal", "integer", "long_text", "percent", "text"}
+    )
     widget = "money"
     options_schema: ClassVar[type[ma.Schema]] = MoneyOptions
     value_schema: ClassVar[dict[str, Any]] = {
         "type": "string",
         "format": "decimal",
-        "description": "the amount, for example \"1234.50\"; the currency is a field option",
+        "description": 'the amount, for example "1234.50"; the currency is a field option',
     }
 
     def precision_scale(self, field: FieldDef) -> tuple[int, int]:

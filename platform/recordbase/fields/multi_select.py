@@ -44,6 +44,7 @@ def element(value: str) -> str:
 
 class MultiSelectFieldType(FieldType):
     name = "multi_select"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"long_text", "single_select", "text"})
     widget = "multi_select"
     operators = ("contains", "isnull")
     sortable = False

@@ -27,12 +27,15 @@ class PercentOptions(ma.Schema):
 
 class PercentFieldType(DecimalFieldType):
     name = "percent"
+    converts_to: ClassVar[frozenset[str]] = frozenset(
+        {"decimal", "integer", "long_text", "money", "text"}
+    )
     widget = "percent"
     options_schema: ClassVar[type[ma.Schema]] = PercentOptions
     value_schema: ClassVar[dict[str, Any]] = {
         "type": "string",
         "format": "decimal",
-        "description": "a percentage: \"12.50\" is 12.5 %",
+        "description": 'a percentage: "12.50" is 12.5 %',
     }
 
     def precision_scale(self, field: FieldDef) -> tuple[int, int]:

@@ -30,12 +30,13 @@ def check_phone(value: str) -> None:
     if match is None or not MIN_DIGITS <= digits <= MAX_DIGITS:
         raise ma.ValidationError(
             f"Not a valid phone number: use {MIN_DIGITS} to {MAX_DIGITS} digits with spaces, "
-            "+ ( ) - or dots, and optionally an extension such as \"ext. 12\" or \"доб. 12\"."
+            '+ ( ) - or dots, and optionally an extension such as "ext. 12" or "доб. 12".'
         )
 
 
 class PhoneFieldType(FieldType):
     name = "phone"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"long_text", "text"})
     widget = "phone"
     operators = ("eq", "ne", "contains", "startswith", "endswith", "in", "isnull")
     searchable = True

@@ -38,9 +38,7 @@ class ChoiceSchema(ma.Schema):
             no_control_characters,
         ],
     )
-    label = ma.fields.String(
-        validate=[ma.validate.Length(min=1, max=200), no_control_characters]
-    )
+    label = ma.fields.String(validate=[ma.validate.Length(min=1, max=200), no_control_characters])
     color = ma.fields.String(
         validate=ma.validate.Regexp(
             r"^#[0-9a-fA-F]{6}\Z", error="A colour is written #rrggbb, for example #1e88e5."
@@ -126,6 +124,7 @@ def value_by_label(field: FieldDef, text: str) -> str:
 
 class SingleSelectFieldType(FieldType):
     name = "single_select"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"long_text", "multi_select", "text"})
     widget = "select"
     operators = ("eq", "ne", "in", "isnull")
     options_schema: ClassVar[type[ma.Schema]] = SelectOptions
@@ -163,4 +162,3 @@ def sample_choices() -> list[Any]:
         {"value": "won 🎉", "label": "Won 🎉", "color": "#43a047"},
         "lost",
     ]
-

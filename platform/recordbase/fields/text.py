@@ -38,6 +38,23 @@ def empty_to_none(value: Any) -> Any:
 
 class TextFieldType(FieldType):
     name = "text"
+    converts_to: ClassVar[frozenset[str]] = frozenset(
+        {
+            "boolean",
+            "date",
+            "datetime",
+            "decimal",
+            "email",
+            "integer",
+            "long_text",
+            "money",
+            "multi_select",
+            "percent",
+            "phone",
+            "single_select",
+            "url",
+        }
+    )
     widget = "text"
     operators = ("eq", "ne", "contains", "startswith", "endswith", "in", "isnull")
     searchable = True

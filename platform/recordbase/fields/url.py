@@ -22,6 +22,7 @@ SCHEMES = ("http", "https")
 
 class UrlFieldType(FieldType):
     name = "url"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"long_text", "text"})
     widget = "url"
     operators = ("eq", "ne", "contains", "startswith", "endswith", "in", "isnull")
     searchable = True
@@ -54,7 +55,12 @@ class UrlFieldType(FieldType):
         return str(raw).strip()
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
-        sites = ("https://example.com", "http://пример.рф", "https://shop.example.am", "https://օրինակ.հայ")
+        sites = (
+            "https://example.com",
+            "http://пример.рф",
+            "https://shop.example.am",
+            "https://օրինակ.հայ",
+        )
         paths = ("", "/", "/about", "/catalog?page=2&sort=price", "/контакты", "/docs#section-2")
         return rnd.choice(sites) + rnd.choice(paths)
 
@@ -67,12 +73,16 @@ class UrlFieldType(FieldType):
             st.lists(label, min_size=1, max_size=3),
             st.sampled_from(["com", "org", "ru", "am", "рф", "հայ"]),
         )
-        path_chars = st.characters(
-            codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp")
-        )
+        path_chars = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"))
         path = st.text(alphabet=path_chars, max_size=40).map(lambda p: "/" + p)
         port = st.sampled_from(["", ":8080", ":443"])
-        return st.builds(
-            lambda scheme, h, pt, p: f"{scheme}://{h}{pt}{p}",
-            st.sampled_from(SCHEMES), host, port, path,
-        ) | st.none()
+        return (
+            st.builds(
+                lambda scheme, h, pt, p: f"{scheme}://{h}{pt}{p}",
+                st.sampled_from(SCHEMES),
+                host,
+                port,
+                path,
+            )
+            | st.none()
+        )

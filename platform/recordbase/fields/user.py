@@ -24,6 +24,7 @@ USER_LABELS = {"en": "User", "ru": "Пользователь", "hy": "Օգտատ
 
 class UserFieldType(FieldType):
     name = "user"
+    converts_to: ClassVar[frozenset[str]] = frozenset({"integer"})
     widget = "user_picker"
     operators = ("eq", "ne", "in", "isnull")
     always_indexed = True

@@ -45,7 +45,7 @@ class ConversionReport:
     failing: int = 0
     changed: int = 0
     samples: list[Failure] = field(default_factory=list)
-    #: id → new stored value for every row whose stored value changes
+    #: id → new stored value of every convertible row that holds a value
     values: dict[int, Any] = field(default_factory=dict)
     #: id → old JSON value of every failing row (kept in the journal)
     displaced: dict[int, Any] = field(default_factory=dict)
@@ -133,8 +133,9 @@ def convert_field(
                 report.add_failure(Failure(record_id, old_type.to_json(old, stored), str(exc)))
                 continue
             report.convertible += 1
-            if converted != stored or type(converted) is not type(stored):
+            if converted is not None:
                 report.values[record_id] = converted
+            if converted != stored or type(converted) is not type(stored):
                 report.changed += 1
         done += len(batch)
         if progress is not None:
