@@ -94,6 +94,20 @@ def write_entities(root: Path, *specs: dict[str, Any]) -> Path:
     return root
 
 
+def test_a_database_without_recordbase_tables_gets_a_sentence(
+    db_url: str, tmp_path: Path
+) -> None:
+    bare = make_runtime(db_url)
+    try:
+        for attempt in (lambda: plan_config(bare, load_config(SALES_CRM)),
+                        lambda: export_config(bare, tmp_path / "out")):
+            with pytest.raises(ValidationError, match="has no Recordbase tables yet"):
+                attempt()
+        assert not (tmp_path / "out").exists()
+    finally:
+        bare.dispose()
+
+
 # --- applying the sales CRM -------------------------------------------------------------
 
 

@@ -14,18 +14,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
+import sqlalchemy as sa
 
+from recordbase import systables
 from recordbase.catalog import Catalog
 from recordbase.configio.files import FileProblem, Problems
 from recordbase.configio.loader import ConfigSet, EntityFile
-from recordbase.errors import RecordbaseError
+from recordbase.errors import RecordbaseError, ValidationError
 from recordbase.fields.base import FieldType, flatten_messages
 from recordbase.model import EntityDef, FieldDef
 from recordbase.names import check_label
 from recordbase.schema.specs import humanize
+
+if TYPE_CHECKING:
+    from recordbase.runtime import Runtime
 
 ENTITY_FLAGS = ("directory", "tree", "child")
 
@@ -63,6 +68,16 @@ def check_config(config: ConfigSet, live: Catalog) -> list[CheckedEntity]:
         )
     problems.raise_if_any("nothing was changed")
     return checked
+
+
+def live_catalog(runtime: Runtime) -> Catalog:
+    """The database's catalog; a sentence instead of an SQL error when it has none yet."""
+    if not sa.inspect(runtime.engine).has_table(systables.meta_version.name):
+        raise ValidationError(
+            "The database has no Recordbase tables yet; create it with "
+            "`recordbase init --config DIR` first."
+        )
+    return runtime.cache.current()
 
 
 def live_title_field(entity: EntityDef) -> str | None:

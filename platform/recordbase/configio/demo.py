@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from recordbase import db
 from recordbase.catalog import Catalog
+from recordbase.configio.checks import live_catalog
 from recordbase.configio.files import (
     FileProblem,
     Problems,
@@ -64,7 +65,7 @@ def load_demo_data(runtime: Runtime, directory: Path, *, user_id: int | None) ->
     folder = root / DATA
     if not folder.is_dir():
         return {}
-    records, counts = read_records(folder, root, runtime.cache.current())
+    records, counts = read_records(folder, root, live_catalog(runtime))
     order = insertion_order(records)
     ids: dict[RecordKey, int] = {}
     with db.write(runtime.engine) as conn:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from recordbase.configio.checks import live_title_field
+from recordbase.configio.checks import live_catalog, live_title_field
 from recordbase.configio.loader import METADATA
 from recordbase.model import EntityDef
 from recordbase.schema.specs import entity_to_json
@@ -32,10 +32,11 @@ def export_config(runtime: Runtime, directory: Path) -> list[Path]:
 
     Returns the files written, sorted.
     """
+    entities = live_catalog(runtime).live_entities()
     folder = Path(directory) / METADATA
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for position, entity in enumerate(runtime.cache.current().live_entities()):
+    for position, entity in enumerate(entities):
         path = folder / f"{entity.name}.yaml"
         write_atomically(path, dump_yaml(entity_document(entity, position)))
         written.append(path)

@@ -28,6 +28,7 @@ from recordbase.configio.checks import (
     ENTITY_FLAGS,
     CheckedEntity,
     check_config,
+    live_catalog,
     live_title_field,
 )
 from recordbase.configio.loader import ConfigSet
@@ -58,7 +59,7 @@ ENTITY_TEXTS = ("label", "label_plural")
 
 def plan_config(runtime: Runtime, config: ConfigSet) -> Plan:
     """The steps that would make the database match ``config`` (nothing is changed)."""
-    live = runtime.cache.current()
+    live = live_catalog(runtime)
     checked = check_config(config, live)
     new = [c for c in checked if c.name not in live.entities]
     existing = [c for c in checked if c.name in live.entities]
