@@ -89,7 +89,8 @@ def create_record(entity: str) -> tuple[Response, int, dict[str, str]]:
 @bp.get("/records/<entity>/<int:record_id>")
 @login_required
 def get_record(entity: str, record_id: int) -> Response:
-    item, _titles = runtime().records.get(entity, check_id(record_id))
+    # the record document carries no titles: do not query them
+    item, _titles = runtime().records.get(entity, check_id(record_id), with_titles=False)
     return record_response(item)
 
 

@@ -76,13 +76,15 @@ class RecordService:
         return Page(items=items, next=cursor, titles=titles)
 
     def get(
-        self, entity_name: str, record_id: int
+        self, entity_name: str, record_id: int, *, with_titles: bool = True
     ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+        """One record and the titles of the records it links to ({} unless ``with_titles``)."""
         with db.read(self.engine) as conn:
             catalog = self.cache.current(conn)
             entity = catalog.entity(entity_name)
             item = self._fetch(conn, catalog, entity, record_id)
-            titles = self._link_titles(conn, catalog, entity, [item])
+            # one query per link target: not worth it for a caller that shows no titles
+            titles = self._link_titles(conn, catalog, entity, [item]) if with_titles else {}
         return item, titles
 
     def _fetch(
