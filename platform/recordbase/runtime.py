@@ -82,14 +82,11 @@ RECORDBASE_TABLE = re.compile(r"^(rb_[a-z_]+|e_\d+|m2m_\d+)$")
 def drop_recordbase_tables(engine: sa.Engine) -> list[str]:
     """Remove what an interrupted ``init`` left behind (Recordbase's own tables only)."""
     names = [n for n in sa.inspect(engine).get_table_names() if RECORDBASE_TABLE.match(n)]
-    with engine.connect() as conn:
+    if not names:
+        return names
+    with db.write(engine, rebuild=True) as conn:
         prep = conn.dialect.identifier_preparer
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
-        with conn.begin():
-            for name in names:
-                cascade = " CASCADE" if conn.dialect.name == "postgresql" else ""
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {prep.quote(name)}{cascade}")
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+        cascade = " CASCADE" if conn.dialect.name == "postgresql" else ""
+        for name in names:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {prep.quote(name)}{cascade}")
     return names
