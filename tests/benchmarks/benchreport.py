@@ -29,7 +29,8 @@ NOTES = (
     "JSON.",
     "direct = the same SELECT (same columns, WHERE, ORDER BY, LIMIT 51) or UPDATE+re-read run "
     "with SQLAlchemy Core in the benchmark process on the same database, alternating with "
-    "the HTTP requests; ratio = HTTP p50 / direct p50 (resp. p95).",
+    "the HTTP requests; ratio = HTTP p50 / direct p50 (resp. p95); +ms = HTTP p50 - direct "
+    "p50, what the platform and the transport add.",
     "The load generator shares the machine's cores with the server and the database: "
     "requests/s are a lower bound of what the server alone could do.",
     "HTTP floor = a request refused for want of a token: client, gunicorn, Flask routing "
@@ -70,6 +71,8 @@ def summarise(name: str, http: list[float], direct: list[float]) -> dict[str, An
         "http_p95_ms": _ms(h95),
         "direct_p50_ms": _ms(d50),
         "direct_p95_ms": _ms(d95),
+        # what the platform adds on top of the query, in ms (HTTP p50 - direct p50)
+        "overhead_p50_ms": _ms(h50 - d50) if http and direct else None,
         "ratio_p50": round(h50 / d50, 2) if http and direct and d50 else None,
         "ratio_p95": round(h95 / d95, 2) if http and direct and d95 else None,
     }
@@ -183,7 +186,7 @@ def render(report: dict[str, Any]) -> str:
         f"{report['duration_s']:.0f} s in all"
     )
     head = (f"{'measurement':<46} {'n':>3} {'HTTP p50':>9} {'p95':>8} {'direct p50':>11} "
-            f"{'p95':>8} {'ratio p50':>10} {'p95':>7} same")
+            f"{'p95':>8} {'+ms p50':>8} {'ratio p50':>10} {'p95':>7} same")
     for run in report["runs"]:
         lines.append("")
         load, frac = run["load"], run["match_fraction"]
@@ -199,7 +202,8 @@ def render(report: dict[str, Any]) -> str:
             lines.append(
                 f"{m['name']:<46} {m['n']:>3} {_fmt(m['http_p50_ms']):>9} "
                 f"{_fmt(m['http_p95_ms']):>8} {_fmt(m['direct_p50_ms']):>11} "
-                f"{_fmt(m['direct_p95_ms']):>8} {_fmt(m['ratio_p50'], '×'):>10} "
+                f"{_fmt(m['direct_p95_ms']):>8} {_fmt(m.get('overhead_p50_ms')):>8} "
+                f"{_fmt(m['ratio_p50'], '×'):>10} "
                 f"{_fmt(m['ratio_p95'], '×'):>7} {same}"
             )
         c = run["concurrent"]
