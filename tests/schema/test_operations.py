@@ -43,7 +43,8 @@ def test_rename_keeps_data_and_undo_renames_back(clients: Runtime) -> None:
     assert clients.cache.current().entity("clients").title_field == "title"
     assert clients.cache.current().table("clients").name == table.name
     entry = schema.journal(limit=1)[0]
-    assert entry["before"]["name"] == "name" and entry["after"]["name"] == "title"
+    assert entry["before"]["name"] == "name"
+    assert entry["after"]["name"] == "title"
     schema.undo(entry["id"])
     assert items(clients)[0]["name"] == "Acme"
     assert clients.cache.current().entity("clients").title_field == "name"
@@ -84,7 +85,8 @@ def test_purge_needs_removal_and_confirmation(clients: Runtime) -> None:
     assert column not in names
     assert not clients.cache.current().entity("clients").has_field("code")
     purge = clients.schema.journal(limit=1)[0]
-    assert purge["operation"] == "purge_field" and not purge["undoable"]
+    assert purge["operation"] == "purge_field"
+    assert not purge["undoable"]
 
 
 def test_shrinking_a_text_is_previewed_and_never_truncates(clients: Runtime) -> None:
@@ -217,7 +219,7 @@ def test_entity_remove_restore_purge(clients: Runtime) -> None:
     schema = clients.schema
     schema.create_entity({"name": "orders", "fields": [
         {"name": "client", "type": "link", "options": {"target": "clients"}}]})
-    with pytest.raises(Conflict, match="orders.client"):
+    with pytest.raises(Conflict, match=r"orders\.client"):
         schema.remove_entity("clients")
     schema.remove_entity("orders")
     with pytest.raises(NotFound):
@@ -237,7 +239,7 @@ def test_entity_remove_restore_purge(clients: Runtime) -> None:
 def test_undo_create_entity_only_when_empty(clients: Runtime) -> None:
     schema = clients.schema
     with pytest.raises(Conflict, match="4 records"):
-        schema.undo([e for e in schema.journal() if e["operation"] == "create_entity"][0]["id"])
+        schema.undo(next(e for e in schema.journal() if e["operation"] == "create_entity")["id"])
     schema.create_entity({"name": "tmp", "fields": [{"name": "a", "type": "text"}]})
     schema.undo(schema.journal(limit=1)[0]["id"])
     assert "tmp" not in clients.cache.current().entities
