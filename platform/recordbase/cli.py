@@ -106,7 +106,7 @@ def init(
         rt.users.create(admin_login, password, role="admin", name="Administrator")
     except RecordbaseError as exc:
         drop_recordbase_tables(rt.engine)
-        fail(_sentence(exc) + " Nothing was kept.")
+        fail(describe_error(exc) + " Nothing was kept.")
     click.echo("")
     click.echo(f"Administrator login: {admin_login}")
     click.echo(f"One-time password:   {password}")
@@ -149,7 +149,7 @@ def users_create(state: Context, login: str, role: str, name: str, password_stdi
     try:
         user = state.runtime.users.create(login, password, role=role, name=name)
     except RecordbaseError as exc:
-        fail(_sentence(exc))
+        fail(describe_error(exc))
     click.echo(f"Created {user.role} {user.login} (id {user.id}).")
 
 
@@ -179,7 +179,7 @@ def config_diff(state: Context, directory: Path) -> None:
     try:
         plan = configio.plan_config(state.runtime, configio.load_config(directory))
     except RecordbaseError as exc:
-        fail(_sentence(exc))
+        fail(describe_error(exc))
     if plan.empty:
         click.echo("No changes: the database matches the files.")
     for line in plan.describe():
@@ -207,8 +207,16 @@ def config_apply(state: Context, directory: Path, yes: bool) -> None:
             return
         configio.apply_config(state.runtime, loaded)
     except RecordbaseError as exc:
-        fail(_sentence(exc))
+        fail(describe_error(exc))
     click.echo("Applied.")
+
+
+def describe_error(exc: RecordbaseError) -> str:
+    """The error's sentence, its per-field messages and any failing samples, as text."""
+    text = _sentence(exc)
+    for sample in exc.extra.get("samples", []):
+        text += f"\n  record {sample['id']}: {sample['value']!r}: {sample['reason']}"
+    return text
 
 
 def _sentence(exc: RecordbaseError) -> str:
@@ -220,3 +228,12 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _register_groups() -> None:
+    from recordbase.cli_schema import schema
+
+    main.add_command(schema)
+
+
+_register_groups()

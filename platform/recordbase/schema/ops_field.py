@@ -299,7 +299,11 @@ class ChangeField(Operation):
             or (new.unique and not old.unique)
         )
         if not needs or ctx.catalog.type_of(old).source_column(old) is None:
-            return ConversionReport()
+            if not ctx.dry_run:
+                return ConversionReport()  # metadata only: the same cost on any table size
+            table = ctx.catalog.table(entity)
+            rows = int(ctx.conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            return ConversionReport(rows=rows, convertible=rows)
         return convert_field(ctx.conn, ctx.catalog, entity, old, new, progress=ctx.progress)
 
     def _refuse_or_clear(
