@@ -10,6 +10,7 @@ deleted, all in the record's transaction.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -18,7 +19,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from recordbase import systables
-from recordbase.errors import ValidationError
+from recordbase.errors import ConversionError, ValidationError
 from recordbase.fields.base import FieldType
 from recordbase.model import EntityDef, FieldDef
 
@@ -201,6 +202,31 @@ class ChildTableFieldType(FieldType):
         if source is None:
             raise ValidationError(f"The field {name!r} cannot be used inside child-table lines.")
         return source
+
+    def export_value(self, field: FieldDef, value: Any) -> str:
+        """The lines as one JSON cell, without their ids (which belong to this database)."""
+        lines = [{k: v for k, v in line.items() if k not in ("id", "version")}
+                 for line in value or []]
+        return json.dumps(lines, ensure_ascii=False, separators=(",", ":")) if lines else ""
+
+    def import_value(self, field: FieldDef, text: str) -> Any:
+        if not text.strip():
+            return []
+        try:
+            lines = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConversionError(f"The lines are not valid JSON: {exc.msg}.") from exc
+        if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
+            raise ConversionError("The lines are a JSON list of objects.")
+        if len(lines) > MAX_LINES:
+            raise ConversionError(f"At most {MAX_LINES} lines.")
+        return lines
+
+    def display(self, field: FieldDef, value: Any, locale: str = "en") -> str:
+        count = len(value or [])
+        if not count:
+            return ""
+        return {"ru": f"строк: {count}", "hy": f"տողեր՝ {count}"}.get(locale, f"{count} lines")
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
         return []
