@@ -36,8 +36,9 @@ NOTES = (
     "HTTP floor = a request refused for want of a token: client, gunicorn, Flask routing "
     "and a problem document, no database; what the transport alone costs.",
     f"Rows marked '{WHAT_IF.strip()}' (PostgreSQL only) are a diagnostic, not the product: "
-    "they are measured after adding CREATE INDEX (amount ASC NULLS FIRST, id), the index the "
-    "platform's NULLs-first order needs on PostgreSQL.",
+    "measured after adding CREATE INDEX (amount ASC NULLS FIRST, id), the index whose order "
+    "matches the platform's ORDER BY on PostgreSQL. It fixes the first pages but not deep "
+    "ones: the keyset bound (amount <= v OR amount IS NULL) is no index range.",
     "'proposed NULL-split query' rows (direct only) time the fix proposed for the indexed "
     "sort: non-NULL and NULL values as two index range scans joined by UNION ALL; they "
     "return the same records as the platform's query (column 'same').",
@@ -223,10 +224,13 @@ def render(report: dict[str, Any]) -> str:
             "cores ran nothing else"
         )
         mem = run["memory"]
+        split = " + ".join(f"{v:.0f}" for v in mem.get("peak_split_mb", []))
         lines.append(
             f"memory: master + workers ({mem['processes']} processes): peak RSS sum "
-            f"{mem['peak_rss_sum_mb']:.0f} MB, peak PSS sum {mem['peak_pss_sum_mb']:.0f} MB, "
-            f"sum of VmHWM {mem['vmhwm_sum_mb']:.0f} MB"
+            f"{mem['peak_rss_sum_mb']:.0f} MB ({split}, {mem.get('peak_at_s', 0):.0f} s "
+            "after start), "
+            f"at the end {mem.get('last_rss_sum_mb', 0):.0f} MB; peak PSS sum "
+            f"{mem['peak_pss_sum_mb']:.0f} MB; sum of VmHWM {mem['vmhwm_sum_mb']:.0f} MB"
         )
         for name, plan in run.get("plans", {}).items():
             lines.append(f"plan of {name!r}: {plan[:300]}")

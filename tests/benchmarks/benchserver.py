@@ -115,6 +115,9 @@ class MemoryReport:
     hwm_sum_kb: int = 0  # sum over processes of their own peak (VmHWM): an upper bound
     processes: int = 0
     per_process_hwm_kb: dict[int, int] = field(default_factory=dict)
+    last_rss_sum_kb: int = 0  # the last sample: the steady state after the run
+    peak_at_s: float = 0.0  # seconds after the server answered
+    peak_split_kb: list[int] = field(default_factory=list)  # master first, then workers
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -123,6 +126,9 @@ class MemoryReport:
             "peak_pss_sum_mb": round(self.peak_pss_sum_kb / 1024, 1),
             "vmhwm_sum_mb": round(self.hwm_sum_kb / 1024, 1),
             "processes": self.processes,
+            "last_rss_sum_mb": round(self.last_rss_sum_kb / 1024, 1),
+            "peak_at_s": round(self.peak_at_s, 1),
+            "peak_split_mb": [round(kb / 1024, 1) for kb in self.peak_split_kb],
         }
 
 
@@ -135,6 +141,7 @@ class MemorySampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
         self._pss_every = 10  # smaps_rollup costs more: read it every 10th sample
+        self._started = time.monotonic()
 
     def start(self) -> None:
         self._thread.start()
@@ -148,10 +155,15 @@ class MemorySampler:
 
     def sample(self, *, with_pss: bool) -> None:
         pids = process_tree(self.root_pid)
-        rss = sum(_status_kb(pid, "VmRSS") for pid in pids)
+        split = [_status_kb(pid, "VmRSS") for pid in pids]
+        rss = sum(split)
         report = self.report
         report.samples += 1
-        report.peak_rss_sum_kb = max(report.peak_rss_sum_kb, rss)
+        report.last_rss_sum_kb = rss
+        if rss > report.peak_rss_sum_kb:
+            report.peak_rss_sum_kb = rss
+            report.peak_at_s = time.monotonic() - self._started
+            report.peak_split_kb = split
         if with_pss:
             report.peak_pss_sum_kb = max(report.peak_pss_sum_kb, sum(_pss_kb(p) for p in pids))
         for pid in pids:
