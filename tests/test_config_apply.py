@@ -519,3 +519,28 @@ def test_new_fields_on_an_entity_with_records(runtime: Runtime, tmp_path: Path) 
     page = runtime.records.list_page("clients", ListQuery(limit=10))
     assert [r["active"] for r in page.items] == [True, True]  # the default filled them
     assert plan_config(runtime, load_config(root)).empty
+
+
+def test_a_failure_in_the_middle_of_apply_changes_nothing(
+    runtime: Runtime, crm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recordbase.errors import Conflict
+    from recordbase.schema.ops_entity import CreateEntity
+
+    real_run = CreateEntity.run
+    calls = {"n": 0}
+
+    def failing_run(self: CreateEntity, ctx: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise Conflict("A simulated failure after three entities.")
+        return real_run(self, ctx)
+
+    monkeypatch.setattr(CreateEntity, "run", failing_run)
+    with pytest.raises(ValidationError, match="Nothing was changed"):
+        apply_config(runtime, load_config(crm))
+    assert runtime.cache.current().live_entities() == []
+    with runtime.engine.connect() as conn:
+        tables = sa.inspect(conn).get_table_names()
+    assert not [t for t in tables if t.startswith("e_")]
+    assert runtime.schema.journal() == []

@@ -63,9 +63,7 @@ def check_config(config: ConfigSet, live: Catalog) -> list[CheckedEntity]:
                 fields.append(normal_field(entity_file, index, prospective))
             except FileProblem as problem:
                 problems.add(problem)
-        checked.append(
-            CheckedEntity(entity_file, normal_entity(entity_file), tuple(fields))
-        )
+        checked.append(CheckedEntity(entity_file, normal_entity(entity_file), tuple(fields)))
     problems.raise_if_any("nothing was changed")
     return checked
 
@@ -98,16 +96,17 @@ def normal_entity(entity_file: EntityFile) -> dict[str, Any]:
     }
 
 
-def normal_field(
-    entity_file: EntityFile, index: int, prospective: Catalog
-) -> dict[str, Any]:
+def normal_field(entity_file: EntityFile, index: int, prospective: Catalog) -> dict[str, Any]:
     """One field of a file in the shape of ``field_to_json``, checked by its type."""
     spec = entity_file.fields[index]
     at = _locator(entity_file, index)
     registry = prospective.registry
     if spec["type"] not in registry:
-        raise at("type", f"there is no field type {spec['type']!r}; the types are: "
-                 f"{', '.join(sorted(registry.names()))}")
+        raise at(
+            "type",
+            f"there is no field type {spec['type']!r}; the types are: "
+            f"{', '.join(sorted(registry.names()))}",
+        )
     ftype = registry.get(spec["type"])
     options = _options(ftype, spec, entity_file.name, prospective, at)
     for flag, allowed in (("unique", ftype.can_be_unique), ("indexed", ftype.can_be_indexed)):
@@ -156,8 +155,14 @@ def _default(
         return None
     if not ftype.can_have_default or ftype.read_only:
         raise at("default", f"a {ftype.name} field cannot have a default value")
-    probe = FieldDef(id=0, entity_id=0, name=spec["name"], label=spec["name"], type=ftype.name,
-                     options=MappingProxyType(dict(options)))
+    probe = FieldDef(
+        id=0,
+        entity_id=0,
+        name=spec["name"],
+        label=spec["name"],
+        type=ftype.name,
+        options=MappingProxyType(dict(options)),
+    )
     try:
         parsed = ftype.value_field(probe).deserialize(default)
         return ftype.to_json(probe, ftype.to_db(probe, parsed))
@@ -181,17 +186,27 @@ def prospective_catalog(live: Catalog, config: ConfigSet) -> Catalog:
         fields = []
         for position, spec in enumerate(entity_file.fields):
             next_id -= 1
-            fields.append(FieldDef(
-                id=next_id, entity_id=entity_id, name=spec["name"], label=spec["name"],
-                type=spec["type"], options=MappingProxyType(dict(spec.get("options") or {})),
-                position=position,
-            ))
+            fields.append(
+                FieldDef(
+                    id=next_id,
+                    entity_id=entity_id,
+                    name=spec["name"],
+                    label=spec["name"],
+                    type=spec["type"],
+                    options=MappingProxyType(dict(spec.get("options") or {})),
+                    position=position,
+                )
+            )
         next_id -= 1
         flags = entity_file.spec
         entities[entity_file.name] = EntityDef(
-            id=entity_id, name=entity_file.name, label=entity_file.name,
-            label_plural=entity_file.name, directory=bool(flags.get("directory")),
-            tree=bool(flags.get("tree")), child=bool(flags.get("child")),
+            id=entity_id,
+            name=entity_file.name,
+            label=entity_file.name,
+            label_plural=entity_file.name,
+            directory=bool(flags.get("directory")),
+            tree=bool(flags.get("tree")),
+            child=bool(flags.get("child")),
             all_fields=tuple(fields),
         )
     return Catalog(version=live.version, registry=live.registry, entities=entities)

@@ -152,8 +152,12 @@ def insertion_order(records: list[DemoRecord]) -> list[DemoRecord]:
         for path, ref in references(record.body, [record.where]):
             target = keyed.get(ref_key(ref))
             if target is None:
-                problems.note(record.shown, json_path(path), f"{ref!r} names no record: no "
-                              f"record of data/{ref_key(ref)[0]}.yaml has that _key")
+                problems.note(
+                    record.shown,
+                    json_path(path),
+                    f"{ref!r} names no record: no "
+                    f"record of data/{ref_key(ref)[0]}.yaml has that _key",
+                )
             elif target == i:
                 problems.note(record.shown, json_path(path), "a record cannot refer to itself")
             else:
@@ -195,12 +199,19 @@ def resolve(value: Any, ids: dict[RecordKey, int]) -> Any:
 
 
 def insert_record(
-    runtime: Runtime, conn: sa.Connection, catalog: Catalog, record: DemoRecord,
-    ids: dict[RecordKey, int], user_id: int | None,
+    runtime: Runtime,
+    conn: sa.Connection,
+    catalog: Catalog,
+    record: DemoRecord,
+    ids: dict[RecordKey, int],
+    user_id: int | None,
 ) -> int:
     try:
         return runtime.records.insert(
-            conn, catalog, catalog.entity(record.entity), resolve(record.body, ids),
+            conn,
+            catalog,
+            catalog.entity(record.entity),
+            resolve(record.body, ids),
             user_id=user_id,
         )
     except RecordbaseError as exc:

@@ -53,8 +53,10 @@ def entity_document(entity: EntityDef, position: int) -> dict[str, Any]:
     doc["title_field"] = live_title_field(entity)
     doc["position"] = position
     doc["fields"] = [
-        {key: sorted_keys(value) if key in ("options", "default") else value
-         for key, value in field.items()}
+        {
+            key: sorted_keys(value) if key in ("options", "default") else value
+            for key, value in field.items()
+        }
         for field in fields
     ]
     return doc

@@ -101,8 +101,9 @@ def yaml_files(folder: Path, root: Path, problems: Problems) -> list[Path]:
         elif path.suffix == ".yaml":
             found.append(path)
     if len(found) > MAX_FILES:
-        problems.note(shown_path(folder, root), "", f"holds {len(found)} files; at most "
-                      f"{MAX_FILES} are read")
+        problems.note(
+            shown_path(folder, root), "", f"holds {len(found)} files; at most {MAX_FILES} are read"
+        )
         return []
     return found
 
@@ -134,8 +135,9 @@ def read_yaml(path: Path, shown: str) -> Any:
 
 def _read_bounded(path: Path, shown: str) -> bytes:
     too_big = FileProblem(
-        shown, "", f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the limit for "
-        "a configuration file",
+        shown,
+        "",
+        f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the limit for a configuration file",
     )
     if path.stat().st_size > MAX_FILE_BYTES:
         raise too_big
@@ -192,12 +194,14 @@ def plain(value: Any, shown: str, path: list[str | int]) -> Any:
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise FileProblem(shown, json_path(path), f"has the key {key!r}, which is not "
-                                  "text (quote it)")
+                raise FileProblem(
+                    shown, json_path(path), f"has the key {key!r}, which is not text (quote it)"
+                )
             out[key] = plain(item, shown, [*path, key])
         return out
-    raise FileProblem(shown, json_path(path), f"holds a {type(value).__name__}, which JSON "
-                      "cannot represent")
+    raise FileProblem(
+        shown, json_path(path), f"holds a {type(value).__name__}, which JSON cannot represent"
+    )
 
 
 # --- JSON Schemas --------------------------------------------------------------------

@@ -122,10 +122,14 @@ def local_problems(entity: EntityFile, stem: str) -> Iterator[FileProblem]:
     """What is wrong with a schema-valid file on its own."""
     spec, shown = entity.spec, entity.shown
     if entity.name != stem:
-        yield FileProblem(shown, "name", f"the file holds the entity {entity.name!r}; name "
-                          f"the file {entity.name}.yaml")
-    yield from _checked(shown, "name", partial(check_name, entity.name, "entity",
-                                               reserved=RESERVED_ENTITY_NAMES))
+        yield FileProblem(
+            shown,
+            "name",
+            f"the file holds the entity {entity.name!r}; name the file {entity.name}.yaml",
+        )
+    yield from _checked(
+        shown, "name", partial(check_name, entity.name, "entity", reserved=RESERVED_ENTITY_NAMES)
+    )
     for key in ("label", "label_plural"):
         if spec.get(key) is not None:
             yield from _checked(shown, key, partial(check_label, spec[key], "entity", key))
@@ -136,14 +140,21 @@ def local_problems(entity: EntityFile, stem: str) -> Iterator[FileProblem]:
     seen: set[str] = set()
     for index, fspec in enumerate(entity.fields):
         name = fspec["name"]
-        yield from _checked(shown, entity.field_path(index, "name"),
-                            partial(check_name, name, "field", reserved=RESERVED_FIELD_NAMES))
+        yield from _checked(
+            shown,
+            entity.field_path(index, "name"),
+            partial(check_name, name, "field", reserved=RESERVED_FIELD_NAMES),
+        )
         if fspec.get("label") is not None:
-            yield from _checked(shown, entity.field_path(index, "label"),
-                                partial(check_label, fspec["label"], "field"))
+            yield from _checked(
+                shown,
+                entity.field_path(index, "label"),
+                partial(check_label, fspec["label"], "field"),
+            )
         if name in seen:
-            yield FileProblem(shown, entity.field_path(index, "name"),
-                              f"the field {name!r} is listed twice")
+            yield FileProblem(
+                shown, entity.field_path(index, "name"), f"the field {name!r} is listed twice"
+            )
         seen.add(name)
     title = spec.get("title_field")
     if title is not None and title not in seen:

@@ -75,8 +75,13 @@ def plan_config(runtime: Runtime, config: ConfigSet) -> Plan:
             (blocked if step.blocking else bucket).append(step)
     for gone in live.live_entities():
         if gone.name not in config:
-            blocked.append(Drift(f"entity {gone.name}", f"is in the database but has no file "
-                                 f"metadata/{gone.name}.yaml; removing entities {NOT_YET}"))
+            blocked.append(
+                Drift(
+                    f"entity {gone.name}",
+                    f"is in the database but has no file "
+                    f"metadata/{gone.name}.yaml; removing entities {NOT_YET}",
+                )
+            )
     return Plan([*creates, *deferred, *adds, *updates, *blocked])
 
 
@@ -91,21 +96,16 @@ def apply_config(runtime: Runtime, config: ConfigSet, *, user_id: int | None = N
             f"cannot be applied by config apply yet: {'; '.join(lines)}.",
             extra={"steps": lines},
         )
-    done: list[str] = []
-    current: Step | None = None
+    queued = [(step, op) for step in plan.steps for op in step.operations()]
+    queued += [(step, op) for step in plan.steps for op in step.finishing()]
     try:
-        for current in plan.steps:
-            current.apply(runtime, user_id)
-            done.append(current.describe())
-        for current in plan.steps:
-            current.finish(runtime, user_id)
+        runtime.schema.execute_all([op for _, op in queued], user_id=user_id)
     except RecordbaseError as exc:
-        where = current.describe() if current is not None else "the start"
+        index = exc.extra.get("step")
+        where = queued[index][0].describe() if isinstance(index, int) else "the start"
         raise ValidationError(
-            f"Config apply stopped at {where!r}: {exc.message} The {len(done)} steps before it "
-            "were applied; `recordbase config diff` shows what is left.",
+            f"Config apply stopped at {where!r}: {exc.message} Nothing was changed.",
             fields=exc.fields,
-            extra={"applied": done},
         ) from exc
     return plan
 
@@ -122,7 +122,8 @@ def target_of(field: Mapping[str, Any]) -> str | None:
 def waiting_fields(entity: CheckedEntity, made: set[str]) -> list[str]:
     """Fields whose target is neither made yet nor the entity itself."""
     return [
-        f["name"] for f in entity.fields
+        f["name"]
+        for f in entity.fields
         if (target := target_of(f)) is not None and target not in made and target != entity.name
     ]
 
@@ -136,8 +137,10 @@ def creation_order(
     order: list[tuple[CheckedEntity, list[str]]] = []
     while pending:
         ready = [c for c in pending if not waiting_fields(c, made)]
-        chosen = ready[0] if ready else min(
-            pending, key=lambda c: (len(waiting_fields(c, made)), pending.index(c))
+        chosen = (
+            ready[0]
+            if ready
+            else min(pending, key=lambda c: (len(waiting_fields(c, made)), pending.index(c)))
         )
         order.append((chosen, waiting_fields(chosen, made)))
         made.add(chosen.name)
@@ -169,9 +172,11 @@ def row_counts(runtime: Runtime, live: Catalog, names: list[str]) -> dict[str, i
     """How many records each (live) entity holds: new fields must suit them."""
     with db.read(runtime.engine) as conn:
         return {
-            name: int(conn.execute(
-                sa.select(sa.func.count()).select_from(live.table(live.entities[name]))
-            ).scalar_one())
+            name: int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(live.table(live.entities[name]))
+                ).scalar_one()
+            )
             for name in names
             if not live.entities[name].removed
         }
@@ -182,15 +187,19 @@ def compare_entity(
 ) -> Iterator[Step]:
     subject = f"entity {entity.name}"
     if current.removed:
-        yield Unsupported(subject, "an entity of this name was removed in the database; "
-                          "restore or purge it first (config apply does not do either yet)")
+        yield Unsupported(
+            subject,
+            "an entity of this name was removed in the database; "
+            "restore or purge it first (config apply does not do either yet)",
+        )
         return
     wanted = entity.attributes
     for flag in ENTITY_FLAGS:
         old = getattr(current, flag)
         if old != wanted[flag]:
-            yield Unsupported(subject, f"changing {flag} {quoted(old)} -> "
-                              f"{quoted(wanted[flag])} {NOT_YET}")
+            yield Unsupported(
+                subject, f"changing {flag} {quoted(old)} -> {quoted(wanted[flag])} {NOT_YET}"
+            )
     for attribute in ENTITY_TEXTS:
         old = getattr(current, attribute)
         if old != wanted[attribute]:
@@ -200,15 +209,20 @@ def compare_entity(
         yield from compare_field(entity, fspec, current, rows, live)
     for fdef in current.fields:
         if fdef.name not in named:
-            yield Drift(f"field {entity.name}.{fdef.name}", f"is in the database but not in "
-                        f"{entity.file.shown}; removing fields {NOT_YET}")
+            yield Drift(
+                f"field {entity.name}.{fdef.name}",
+                f"is in the database but not in {entity.file.shown}; removing fields {NOT_YET}",
+            )
     title = live_title_field(current)
     if title != wanted["title_field"]:
         yield UpdateEntity(entity.name, "title_field", title, wanted["title_field"])
 
 
 def compare_field(
-    entity: CheckedEntity, wanted: Mapping[str, Any], current: EntityDef, rows: int,
+    entity: CheckedEntity,
+    wanted: Mapping[str, Any],
+    current: EntityDef,
+    rows: int,
     catalog: Catalog,
 ) -> Iterator[Step]:
     name = wanted["name"]
@@ -217,8 +231,11 @@ def compare_field(
     if live is None:
         yield new_field(entity.name, wanted, rows, catalog)
     elif live.removed:
-        yield Unsupported(subject, "a field of this name was removed in the database; restore "
-                          "or purge it first (config apply does not do either yet)")
+        yield Unsupported(
+            subject,
+            "a field of this name was removed in the database; restore "
+            "or purge it first (config apply does not do either yet)",
+        )
     else:
         yield from field_changes(entity.name, wanted, live)
 
@@ -226,18 +243,30 @@ def compare_field(
 def new_field(entity: str, wanted: Mapping[str, Any], rows: int, catalog: Catalog) -> Step:
     """Adding a field to an entity that holds ``rows`` records: the default fills them."""
     subject = f"field {entity}.{wanted['name']}"
-    probe = FieldDef(id=0, entity_id=0, name=wanted["name"], label=wanted["label"],
-                     type=wanted["type"], options=wanted["options"])
+    probe = FieldDef(
+        id=0,
+        entity_id=0,
+        name=wanted["name"],
+        label=wanted["label"],
+        type=wanted["type"],
+        options=wanted["options"],
+    )
     stored = catalog.registry.get(wanted["type"]).source_column(probe) is not None
     spec = json_copy(wanted)
     if rows and stored and wanted["default"] is not None:
         if wanted["unique"] and rows > 1:
-            return Unsupported(subject, f"the {rows} existing records would all get the "
-                               "default, but the field must be unique")
+            return Unsupported(
+                subject,
+                f"the {rows} existing records would all get the "
+                "default, but the field must be unique",
+            )
         spec["fill_existing"] = True
     elif rows and stored and wanted["required"]:
-        return Unsupported(subject, f"the {rows} existing records would have no value for "
-                           "this required field; give it a default")
+        return Unsupported(
+            subject,
+            f"the {rows} existing records would have no value for "
+            "this required field; give it a default",
+        )
     return AddField(entity, spec)
 
 
@@ -249,13 +278,15 @@ def field_changes(entity: str, wanted: Mapping[str, Any], live: FieldDef) -> Ite
         return
     old_options, new_options = have["options"], json_copy(wanted["options"])
     if old_options != new_options:
-        keys = sorted(k for k in {*old_options, *new_options}
-                      if old_options.get(k) != new_options.get(k))
+        keys = sorted(
+            k for k in {*old_options, *new_options} if old_options.get(k) != new_options.get(k)
+        )
         yield Unsupported(subject, f"changing options ({', '.join(keys)}) {NOT_YET}")
     for flag in FIELD_FLAGS:
         if have[flag] != wanted[flag]:
-            yield Unsupported(subject, f"changing {flag} {quoted(have[flag])} -> "
-                              f"{quoted(wanted[flag])} {NOT_YET}")
+            yield Unsupported(
+                subject, f"changing {flag} {quoted(have[flag])} -> {quoted(wanted[flag])} {NOT_YET}"
+            )
     for attribute in FIELD_TEXTS:
         if have[attribute] != wanted[attribute]:
             yield UpdateField(entity, live.name, attribute, have[attribute], wanted[attribute])

@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from recordbase.schema import ops_entity, ops_field
+from recordbase.schema.operation import Operation
+
 if TYPE_CHECKING:
-    from recordbase.runtime import Runtime
+    pass
 
 
 def quoted(value: Any) -> str:
@@ -31,12 +34,13 @@ class Step:
         """One human line: ``+`` adds, ``~`` changes, ``!`` cannot be applied."""
         raise NotImplementedError
 
-    def apply(self, runtime: Runtime, user_id: int | None) -> None:
-        """Make the change through ``SchemaService`` (its own transaction and journal entry)."""
+    def operations(self) -> list[Operation]:
+        """The schema operations that make the change (all steps run in one transaction)."""
         raise NotImplementedError
 
-    def finish(self, runtime: Runtime, user_id: int | None) -> None:
-        """What must wait until every step has been applied (most steps: nothing)."""
+    def finishing(self) -> list[Operation]:
+        """Operations that must wait until every step has been applied (most: none)."""
+        return []
 
 
 @dataclass(frozen=True)
@@ -51,14 +55,13 @@ class CreateEntity(Step):
         count = len(self.spec["fields"])
         return f"+ entity {self.entity} ({count} field{'' if count == 1 else 's'})"
 
-    def apply(self, runtime: Runtime, user_id: int | None) -> None:
-        runtime.schema.create_entity(json_copy(self.spec), user_id=user_id)
+    def operations(self) -> list[Operation]:
+        return [ops_entity.CreateEntity(json_copy(self.spec))]
 
-    def finish(self, runtime: Runtime, user_id: int | None) -> None:
-        if self.title_field_later is not None:
-            runtime.schema.update_entity(
-                self.entity, {"title_field": self.title_field_later}, user_id=user_id
-            )
+    def finishing(self) -> list[Operation]:
+        if self.title_field_later is None:
+            return []
+        return [ops_entity.ChangeEntity(self.entity, {"title_field": self.title_field_later})]
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,8 @@ class AddField(Step):
     def describe(self) -> str:
         return f"+ field {self.entity}.{self.spec['name']} ({self.spec['type']})"
 
-    def apply(self, runtime: Runtime, user_id: int | None) -> None:
-        runtime.schema.add_field(self.entity, json_copy(self.spec), user_id=user_id)
+    def operations(self) -> list[Operation]:
+        return [ops_field.AddField(self.entity, json_copy(self.spec))]
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,8 @@ class UpdateEntity(Step):
     def describe(self) -> str:
         return f"~ entity {self.entity} {self.attribute} {quoted(self.old)} -> {quoted(self.new)}"
 
-    def apply(self, runtime: Runtime, user_id: int | None) -> None:
-        runtime.schema.update_entity(self.entity, {self.attribute: self.new}, user_id=user_id)
+    def operations(self) -> list[Operation]:
+        return [ops_entity.ChangeEntity(self.entity, {self.attribute: self.new})]
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,8 @@ class UpdateField(Step):
             f"{quoted(self.old)} -> {quoted(self.new)}"
         )
 
-    def apply(self, runtime: Runtime, user_id: int | None) -> None:
-        runtime.schema.update_field(
-            self.entity, self.field, {self.attribute: self.new}, user_id=user_id
-        )
+    def operations(self) -> list[Operation]:
+        return [ops_field.ChangeField(self.entity, self.field, {self.attribute: self.new})]
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Blocked(Step):
     def describe(self) -> str:
         return f"! {self.subject}: {self.reason}"
 
-    def apply(self, runtime: Runtime, user_id: int | None) -> None:
+    def operations(self) -> list[Operation]:
         raise AssertionError("a blocked step is never applied")  # apply_config refuses first
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from recordbase import db, systables
 from recordbase.catalog import CatalogCache, load_catalog
-from recordbase.errors import Busy, Conflict, NotFound
+from recordbase.errors import Busy, Conflict, NotFound, RecordbaseError
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema.convert import Progress
 from recordbase.schema.operation import OPERATIONS, OpContext, Operation, Outcome
@@ -96,6 +96,30 @@ class SchemaService:
         finally:
             self.cache.invalidate()
         return outcome
+
+    def execute_all(
+        self, ops: list[Operation], *, user_id: int | None = None,
+        progress: Progress | None = None,
+    ) -> list[Outcome]:
+        """Several operations in one transaction, each with its own journal entry: all of
+        them happen or none does. An error names the operation that failed (``step``)."""
+        rebuild = any(op.rebuilds for op in ops)
+        outcomes: list[Outcome] = []
+        try:
+            with db.write(self.engine, rebuild=rebuild) as conn:
+                ctx = self._begin(conn, user_id, False, progress)
+                for index, op in enumerate(ops):
+                    ctx.reload()
+                    try:
+                        outcome = op.run(ctx)
+                    except RecordbaseError as exc:
+                        exc.extra = {**exc.extra, "step": index}
+                        raise
+                    self._journal(conn, outcome, user_id)
+                    outcomes.append(outcome)
+        finally:
+            self.cache.invalidate()
+        return outcomes
 
     def _begin(
         self, conn: sa.Connection, user_id: int | None, dry_run: bool, progress: Progress | None
