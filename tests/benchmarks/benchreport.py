@@ -148,7 +148,8 @@ def targets(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     rps >= 500 and not run["concurrent"]["errors"])
             peak = run["memory"]["peak_rss_sum_mb"]
             add("server + workers: < 200 MB (peak RSS sum)", run, f"{peak:.0f} MB", peak < 200)
-    return out
+    # grouped by backend and size; sorted() is stable, so each group keeps its order
+    return sorted(out, key=lambda t: (t["backend"], t["rows"]))
 
 
 # --- output -----------------------------------------------------------------------------
