@@ -24,6 +24,7 @@ It prints a table, checks the targets (PASS/MISS), and writes JSON to
     RECORDBASE_BENCH_CLIENTS     concurrent clients              [10]
     RECORDBASE_BENCH_THREADS     gunicorn threads per worker     [4, the CLI default]
     RECORDBASE_BENCH_JSON        where the JSON goes             [artifacts/bench_records.json]
+    RECORDBASE_BENCH_COMMIT      label of the code measured      [git rev-parse --short HEAD]
     RECORDBASE_TEST_PG_URL       use this PostgreSQL server instead of a throwaway cluster
 """
 
@@ -585,7 +586,7 @@ def environment(pg: PgCluster | None) -> dict[str, Any]:
         "machine": platform.machine(),
     }
     try:
-        info["commit"] = subprocess.run(
+        info["commit"] = os.environ.get("RECORDBASE_BENCH_COMMIT") or subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
             check=False, timeout=10,
         ).stdout.strip()
