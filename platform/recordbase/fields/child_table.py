@@ -205,8 +205,9 @@ class ChildTableFieldType(FieldType):
 
     def export_value(self, field: FieldDef, value: Any) -> str:
         """The lines as one JSON cell, without their ids (which belong to this database)."""
-        lines = [{k: v for k, v in line.items() if k not in ("id", "version")}
-                 for line in value or []]
+        lines = [
+            {k: v for k, v in line.items() if k not in ("id", "version")} for line in value or []
+        ]
         return json.dumps(lines, ensure_ascii=False, separators=(",", ":")) if lines else ""
 
     def import_value(self, field: FieldDef, text: str) -> Any:

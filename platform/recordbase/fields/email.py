@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import marshmallow as ma
-import sqlalchemy as sa
 
-from recordbase.fields.base import FieldType
+from recordbase.fields.bounded_text import BoundedTextFieldType
 from recordbase.fields.text import no_control_characters
 from recordbase.model import FieldDef
 
@@ -18,39 +18,14 @@ if TYPE_CHECKING:
 MAX_EMAIL_LENGTH = 320
 
 
-def blank_to_none(value: Any) -> Any:
-    """Surrounding spaces go; a blank text means no value."""
-    if isinstance(value, str):
-        return value.strip() or None
-    return value
-
-
-class EmailFieldType(FieldType):
+class EmailFieldType(BoundedTextFieldType):
     name = "email"
-    converts_to: ClassVar[frozenset[str]] = frozenset({"long_text", "text"})
     widget = "email"
-    operators = ("eq", "ne", "contains", "startswith", "endswith", "in", "isnull")
-    searchable = True
+    max_length = MAX_EMAIL_LENGTH
     value_schema: ClassVar[dict[str, Any]] = {"type": "string", "format": "email"}
 
-    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
-        return sa.String(MAX_EMAIL_LENGTH)
-
-    def value_field(self, field: FieldDef) -> ma.fields.Field[Any]:
-        return ma.fields.String(
-            allow_none=True,
-            pre_load=blank_to_none,
-            validate=[
-                ma.validate.Length(
-                    max=MAX_EMAIL_LENGTH, error=f"At most {MAX_EMAIL_LENGTH} characters."
-                ),
-                no_control_characters,
-                ma.validate.Email(error="Not a valid e-mail address."),
-            ],
-        )
-
-    def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
-        return str(raw).strip()
+    def format_checks(self) -> list[Callable[[str], Any]]:
+        return [no_control_characters, ma.validate.Email(error="Not a valid e-mail address.")]
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
         users = ("info", "anna.petrova", "sales", "a.hakobyan", "ivanov+crm", "мария")

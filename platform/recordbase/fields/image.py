@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 import marshmallow as ma
 
 from recordbase.fields.file import DEFAULT_FILE_SIZE_MB, MAX_FILE_SIZE_MB, FileFieldType
-from recordbase.model import FieldDef
 
 IMAGE_LABELS = {"en": "Image", "ru": "Изображение", "hy": "Պատկեր"}
 
@@ -28,7 +27,8 @@ class ImageFieldType(FileFieldType):
     name = "image"
     converts_to: ClassVar[frozenset[str]] = frozenset({"file"})
     widget = "image"
-    noun = "image"
+    noun = "uploaded image"
+    labels = IMAGE_LABELS
     options_schema: ClassVar[type[ma.Schema]] = ImageOptions
     value_schema: ClassVar[dict[str, Any]] = {
         "type": "integer",
@@ -39,11 +39,6 @@ class ImageFieldType(FileFieldType):
         if not content_type.lower().startswith("image/"):
             return f"The file {name!r} (id {file_id}) is not an image: its type is {content_type}."
         return None
-
-    def display(self, field: FieldDef, value: Any, locale: str = "en") -> str:
-        if value is None:
-            return ""
-        return f"{IMAGE_LABELS.get(locale, IMAGE_LABELS['en'])} #{value}"
 
     def sample_options(self) -> dict[str, Any]:
         return {"max_size_mb": 5}

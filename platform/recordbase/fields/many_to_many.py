@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType, flatten_messages
-from recordbase.fields.file import id_from_text
 from recordbase.fields.link import RecordId, check_target, existing_ids
+from recordbase.fields.row_reference import id_from_text
 from recordbase.model import EntityDef, FieldDef
 
 if TYPE_CHECKING:

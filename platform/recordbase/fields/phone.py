@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import marshmallow as ma
-import sqlalchemy as sa
 
-from recordbase.fields.base import FieldType
-from recordbase.fields.email import blank_to_none
+from recordbase.fields.bounded_text import BoundedTextFieldType
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -34,31 +33,14 @@ def check_phone(value: str) -> None:
         )
 
 
-class PhoneFieldType(FieldType):
+class PhoneFieldType(BoundedTextFieldType):
     name = "phone"
-    converts_to: ClassVar[frozenset[str]] = frozenset({"long_text", "text"})
     widget = "phone"
-    operators = ("eq", "ne", "contains", "startswith", "endswith", "in", "isnull")
-    searchable = True
+    max_length = MAX_PHONE_LENGTH
     value_schema: ClassVar[dict[str, Any]] = {"type": "string", "format": "phone"}
 
-    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
-        return sa.String(MAX_PHONE_LENGTH)
-
-    def value_field(self, field: FieldDef) -> ma.fields.Field[Any]:
-        return ma.fields.String(
-            allow_none=True,
-            pre_load=blank_to_none,
-            validate=[
-                ma.validate.Length(
-                    max=MAX_PHONE_LENGTH, error=f"At most {MAX_PHONE_LENGTH} characters."
-                ),
-                check_phone,
-            ],
-        )
-
-    def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
-        return str(raw).strip()
+    def format_checks(self) -> list[Callable[[str], Any]]:
+        return [check_phone]
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
         number = "".join(str(rnd.randint(0, 9)) for _ in range(7))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import marshmallow as ma
-import sqlalchemy as sa
 
-from recordbase.fields.base import FieldType
-from recordbase.fields.email import blank_to_none
+from recordbase.fields.bounded_text import BoundedTextFieldType
 from recordbase.fields.text import no_control_characters
 from recordbase.model import FieldDef
 
@@ -20,39 +19,24 @@ MAX_URL_LENGTH = 2000
 SCHEMES = ("http", "https")
 
 
-class UrlFieldType(FieldType):
+class UrlFieldType(BoundedTextFieldType):
     name = "url"
-    converts_to: ClassVar[frozenset[str]] = frozenset({"long_text", "text"})
     widget = "url"
-    operators = ("eq", "ne", "contains", "startswith", "endswith", "in", "isnull")
-    searchable = True
+    max_length = MAX_URL_LENGTH
     value_schema: ClassVar[dict[str, Any]] = {"type": "string", "format": "uri"}
 
-    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
-        return sa.String(MAX_URL_LENGTH)
-
-    def value_field(self, field: FieldDef) -> ma.fields.Field[Any]:
-        return ma.fields.String(
-            allow_none=True,
-            pre_load=blank_to_none,
-            validate=[
-                ma.validate.Length(
-                    max=MAX_URL_LENGTH, error=f"At most {MAX_URL_LENGTH} characters."
+    def format_checks(self) -> list[Callable[[str], Any]]:
+        return [
+            no_control_characters,
+            ma.validate.URL(
+                schemes=set(SCHEMES),
+                require_tld=True,
+                error=(
+                    "Not a valid web address: it starts with http:// or https:// "
+                    "and names a site."
                 ),
-                no_control_characters,
-                ma.validate.URL(
-                    schemes=set(SCHEMES),
-                    require_tld=True,
-                    error=(
-                        "Not a valid web address: it starts with http:// or https:// "
-                        "and names a site."
-                    ),
-                ),
-            ],
-        )
-
-    def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
-        return str(raw).strip()
+            ),
+        ]
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
         sites = (
