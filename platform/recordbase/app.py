@@ -32,8 +32,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["recordbase"] = runtime
 
     from recordbase.api import init_app as init_api
+    from recordbase.web import init_app as init_web
 
     init_api(app)
+    init_web(app)
     return app
 
 

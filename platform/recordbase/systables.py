@@ -166,3 +166,18 @@ journal = sa.Table(
     sa.Column("undone_at", UTCDateTime, nullable=True),
     sa.Column("undone_by", sa.Integer, nullable=True),
 )
+
+saved_views = sa.Table(
+    "rb_saved_views",
+    system_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("entity", sa.String(63), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column(
+        "owner_id", sa.Integer, sa.ForeignKey("rb_users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("shared", sa.Boolean, nullable=False, default=False),
+    #: the list's query string (filters, sort, columns, search), as the web list reads it
+    sa.Column("query", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+)

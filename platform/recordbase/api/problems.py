@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException
 
 from recordbase.errors import RecordbaseError
@@ -31,15 +32,31 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     return response
 
 
+#: where the web application registers its renderer of errors as pages and fragments
+WEB_ERRORS = "recordbase.web_errors"
+
+
+def _web_renderer() -> Callable[[Exception], Response] | None:
+    """The web application's error page renderer, for requests outside /api/."""
+    if request.path.startswith("/api/"):
+        return None
+    renderer: Callable[[Exception], Response] | None = current_app.extensions.get(WEB_ERRORS)
+    return renderer
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(RecordbaseError)
     def _domain(exc: RecordbaseError) -> Response:
+        web = _web_renderer()
+        if web is not None:
+            return web(exc)
         return problem(exc.status, exc.title, exc.message, errors=exc.fields, **exc.extra)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response | HTTPException:
         if not request.path.startswith("/api/"):
-            return exc
+            web = _web_renderer()
+            return exc if web is None else web(exc)
         status = exc.code or 500
         template = HTTP_SENTENCES.get(status)
         detail = template.format(method=request.method) if template else (exc.description or "")
@@ -51,6 +68,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.path)
+        web = _web_renderer()
+        if web is not None:
+            return web(exc)
         return problem(
             500,
             "Internal error",

@@ -1,0 +1,182 @@
+/* Recordbase: the little the browser must do itself. Everything works without it;
+   this adds the CSRF header to htmx requests, type-ahead pickers, inline child-table
+   rows with live sums, "select all" and tabs. No framework, no eval. */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
+
+  /* --- type-ahead pickers ---------------------------------------------------- */
+
+  function setupPicker(picker) {
+    if (picker.dataset.ready) return;
+    picker.dataset.ready = "1";
+    var idInput = picker.querySelector(".pick-id");
+    var search = picker.querySelector(".pick-search");
+    var title = picker.querySelector(".pick-title");
+    var clear = picker.querySelector(".pick-clear");
+    var results = picker.querySelector(".picker-results");
+    if (!idInput || !search) return;
+    idInput.type = "hidden";
+    search.hidden = false;
+    if (clear) clear.hidden = false;
+    if (title) title.hidden = true;
+    search.value = title ? title.textContent.trim() : "";
+    results.addEventListener("click", function (event) {
+      var option = event.target.closest("[data-pick-id]");
+      if (!option) return;
+      idInput.value = option.dataset.pickId;
+      search.value = option.dataset.pickTitle;
+      if (title) title.textContent = option.dataset.pickTitle;
+      results.innerHTML = "";
+      idInput.dispatchEvent(new Event("change", { bubbles: true }));
+      search.focus();
+    });
+    if (clear) {
+      clear.addEventListener("click", function () {
+        idInput.value = "";
+        search.value = "";
+        if (title) title.textContent = "";
+        results.innerHTML = "";
+        search.focus();
+      });
+    }
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown") {
+        var first = results.querySelector("button");
+        if (first) { first.focus(); event.preventDefault(); }
+      } else if (event.key === "Escape") {
+        results.innerHTML = "";
+      } else if (event.key === "Enter") {
+        event.preventDefault();  /* Enter picks from the list, never submits the card */
+      }
+    });
+    results.addEventListener("keydown", function (event) {
+      var buttons = Array.prototype.slice.call(results.querySelectorAll("button"));
+      var index = buttons.indexOf(document.activeElement);
+      if (event.key === "ArrowDown" && index < buttons.length - 1) { buttons[index + 1].focus(); event.preventDefault(); }
+      if (event.key === "ArrowUp") { (index > 0 ? buttons[index - 1] : search).focus(); event.preventDefault(); }
+      if (event.key === "Escape") { results.innerHTML = ""; search.focus(); }
+    });
+  }
+
+  /* --- child tables: add, remove, reorder rows; sums as you type ------------------ */
+
+  var rowCounter = 0;
+
+  function renumber(table) {
+    table.querySelectorAll("tbody tr[data-row]").forEach(function (row, i) {
+      var num = row.querySelector(".row-num-text");
+      if (num) num.textContent = String(i + 1);
+    });
+  }
+
+  function parseNumber(text) {
+    var cleaned = String(text || "").replace(/[\s\u00a0]/g, "").replace(",", ".");
+    if (cleaned === "" || isNaN(Number(cleaned))) return null;
+    return Number(cleaned);
+  }
+
+  function recompute(box) {
+    var lang = document.documentElement.lang || "en";
+    box.querySelectorAll("[data-sum-for]").forEach(function (cell) {
+      var name = cell.dataset.sumFor;
+      var scale = Number(cell.dataset.scale || "0");
+      var factor = Math.pow(10, scale);
+      var total = 0;
+      box.querySelectorAll('tbody tr[data-row] [data-column="' + name + '"]').forEach(function (input) {
+        var value = parseNumber(input.value);
+        if (value !== null) total += Math.round(value * factor);
+      });
+      cell.textContent = new Intl.NumberFormat(lang, {
+        minimumFractionDigits: scale, maximumFractionDigits: scale
+      }).format(total / factor);
+    });
+  }
+
+  function setupChildTable(box) {
+    if (box.dataset.ready) return;
+    box.dataset.ready = "1";
+    var table = box.querySelector("table");
+    var tbody = table.querySelector("tbody");
+    var template = box.querySelector("template");
+    box.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
+    box.querySelectorAll(".no-js-only").forEach(function (el) { el.remove(); });
+    box.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-row-action]");
+      if (!button) return;
+      var row = button.closest("tr[data-row]");
+      var action = button.dataset.rowAction;
+      if (action === "add" && template) {
+        rowCounter += 1;
+        var html = template.innerHTML.replace(/__ROW__/g, "js" + Date.now() + "_" + rowCounter);
+        tbody.insertAdjacentHTML("beforeend", html);
+        var added = tbody.lastElementChild;
+        added.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
+        added.querySelectorAll(".no-js-only").forEach(function (el) { el.remove(); });
+        if (window.htmx) htmx.process(added);
+        added.querySelectorAll("[data-picker]").forEach(setupPicker);
+        var first = added.querySelector("input:not([type=hidden]), select");
+        if (first) first.focus();
+      } else if (action === "remove" && row) {
+        var next = row.nextElementSibling || row.previousElementSibling;
+        row.remove();
+        if (next) { var f = next.querySelector("button[data-row-action=remove]"); if (f) f.focus(); }
+      } else if (action === "up" && row && row.previousElementSibling) {
+        row.parentNode.insertBefore(row, row.previousElementSibling);
+        button.focus();
+      } else if (action === "down" && row && row.nextElementSibling) {
+        row.parentNode.insertBefore(row.nextElementSibling, row);
+        button.focus();
+      }
+      renumber(table);
+      recompute(box);
+    });
+    box.addEventListener("input", function () { recompute(box); });
+    recompute(box);
+  }
+
+  /* --- lists: select all; tabs ----------------------------------------------------- */
+
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (!all) return;
+    var scope = all.closest("table");
+    scope.querySelectorAll('input[name="ids"]').forEach(function (box) { box.checked = all.checked; });
+  });
+
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest('[role="tab"]');
+    if (!tab) return;
+    tab.parentNode.querySelectorAll('[role="tab"]').forEach(function (other) {
+      other.setAttribute("aria-selected", other === tab ? "true" : "false");
+      other.setAttribute("tabindex", other === tab ? "0" : "-1");
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest('[role="tab"]');
+    if (!tab || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) return;
+    var tabs = Array.prototype.slice.call(tab.parentNode.querySelectorAll('[role="tab"]'));
+    var i = tabs.indexOf(tab) + (event.key === "ArrowRight" ? 1 : -1);
+    var target = tabs[(i + tabs.length) % tabs.length];
+    target.focus();
+    target.click();
+    event.preventDefault();
+  });
+
+  function setup(root) {
+    root.querySelectorAll("[data-picker]").forEach(setupPicker);
+    root.querySelectorAll("[data-child-table]").forEach(setupChildTable);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { setup(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { setup(event.target); });
+})();

@@ -1,0 +1,244 @@
+"""Record cards: show, create, change and delete one record.
+
+The card is laid out automatically (fields in order, two columns on a wide
+screen); linked records of other entities appear as tabs; a child table is edited
+inline. A stale save is refused by the service with who changed the record and
+when: the card says so, keeps what the user typed and offers to reload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from recordbase.errors import Conflict, ValidationError
+from recordbase.model import EntityDef
+from recordbase.records.query import ListQuery
+from recordbase.web.common import catalog, login_required, runtime, signed_in_user
+from recordbase.web.forms import PARENT, Posted, field_views, read_form, service_errors
+from recordbase.web.i18n import locale_code
+from recordbase.web.lists import (
+    _title,
+    entity_of,
+    record_id,
+    related_fields,
+    related_operator,
+)
+from recordbase.web.widgets import ReadContext, user_choices
+
+bp = Blueprint("cards", __name__, url_prefix="/r")
+
+MAX_VERSION = 2**62
+
+
+def _context() -> ReadContext:
+    return ReadContext(runtime(), request.files, signed_in_user().id)
+
+
+def _names() -> list[str]:
+    """The fields the form showed (a field added since is left as it is)."""
+    return [n for n in request.form.get("_fields", "").split(",") if n][:500]
+
+
+def _tree_choices(ent: EntityDef, exclude: int | None) -> list[tuple[int, str]]:
+    if not ent.tree:
+        return []
+    items: list[dict[str, Any]] = []
+    after = None
+    while len(items) < 5000:
+        page = runtime().records.list_page(ent.name, ListQuery(limit=500, after=after))
+        items.extend(page.items)
+        if page.next is None:
+            break
+        after = page.next
+    titles = {it["id"]: _title(ent, it) for it in items}
+    parents = {it["id"]: it.get("parent") for it in items}
+
+    def path(i: int) -> str:
+        parts: list[str] = []
+        seen: set[int] = set()
+        cur: int | None = i
+        while cur is not None and cur in titles and cur not in seen:
+            seen.add(cur)
+            parts.append(titles[cur])
+            cur = parents.get(cur)
+        return " / ".join(reversed(parts))
+
+    return sorted(((i, path(i)) for i in titles if i != exclude), key=lambda p: p[1].casefold())
+
+
+def _render(
+    ent: EntityDef,
+    item: dict[str, Any],
+    *,
+    posted: Posted | None = None,
+    message: str | None = None,
+    conflict: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    cat = catalog()
+    record = item.get("id")
+    views = field_views(cat, ent, item, locale_code(), posted)
+    parent_value = item.get(PARENT)
+    if posted is not None and PARENT in posted.raw:
+        parent_value = posted.data.get(PARENT, parent_value)
+    page = render_template(
+        "records/card.html",
+        entity=ent,
+        item=item,
+        record_id=record,
+        views=views,
+        field_names=",".join(
+            [*(v.fdef.name for v in views), *([PARENT] if ent.tree else [])]
+        ),
+        tabs=_tabs(ent, record) if record else [],
+        title=_title(ent, item) if record else None,
+        message=message,
+        conflict=conflict,
+        errors=posted.errors if posted else {},
+        users=lambda: user_choices(runtime()),
+        tree_choices=_tree_choices(ent, record) if ent.tree else [],
+        parent_value=parent_value,
+        parent_error=posted.errors.get(PARENT) if posted else None,
+    )
+    return page, status
+
+
+@dataclass(frozen=True)
+class Tab:
+    label: str
+    list_url: str
+    fragment_url: str
+
+
+def _tabs(ent: EntityDef, record: int) -> list[Tab]:
+    fields = related_fields(ent)
+    owners = [owner.name for owner, _f in fields]
+    tabs = []
+    for owner, fdef in fields:
+        label = owner.label_plural
+        if owners.count(owner.name) > 1:
+            label = f"{label} ({fdef.label})"
+        op = related_operator(fdef)
+        query = urlencode({f"filter[{fdef.name}][{op}]": str(record)})
+        tabs.append(
+            Tab(
+                label,
+                url_for("lists.index", entity=owner.name) + "?" + query,
+                url_for("lists.related", entity=ent.name, record=record, owner=owner.name,
+                        field=fdef.name),
+            )
+        )
+    return tabs
+
+
+@bp.get("/files/<int:file_id>")
+@login_required
+def file(file_id: int) -> Response:
+    """A stored file as a download (images inline when asked), for the card's file fields."""
+    info, data = runtime().files.content(file_id)
+    inline = info.content_type.startswith("image/") and request.args.get("inline") == "1"
+    response = Response(data, mimetype=info.content_type)
+    response.headers.set(
+        "Content-Disposition", "inline" if inline else "attachment", filename=info.name
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.get("/<entity>/new")
+@login_required
+def new(entity: str) -> tuple[str, int]:
+    ent = entity_of(entity)
+    cat = catalog()
+    item: dict[str, Any] = {}
+    for fdef in ent.fields:
+        ftype = cat.type_of(fdef)
+        default = ftype.default_for(fdef)
+        if default is not None:
+            item[fdef.name] = default
+        given = request.args.get(fdef.name)
+        if given is not None and not ftype.read_only and len(given) <= 1000:
+            # a prefill that does not fit is just not made
+            with contextlib.suppress(ValueError, TypeError):
+                item[fdef.name] = ftype.import_value(fdef, given)
+    parent = request.args.get(PARENT, "")
+    if ent.tree and parent.isdigit() and len(parent) < 19:
+        item[PARENT] = int(parent)
+    return _render(ent, item)
+
+
+@bp.post("/<entity>/new")
+@login_required
+def create(entity: str) -> BaseResponse | tuple[str, int]:
+    ent = entity_of(entity)
+    posted = read_form(catalog(), ent, request.form, _context(), _names(), creating=True)
+    if posted.errors:
+        return _invalid(ent, {}, posted)
+    try:
+        item = runtime().records.create(ent.name, posted.data, user_id=signed_in_user().id)
+    except (ValidationError, Conflict) as exc:
+        service_errors(posted, exc.fields)
+        return _render(ent, {}, posted=posted, message=exc.message, status=exc.status)
+    return redirect(url_for("cards.show", entity=ent.name, record=item["id"], msg="created"),
+                    code=303)
+
+
+def _invalid(ent: EntityDef, item: dict[str, Any], posted: Posted) -> tuple[str, int]:
+    count = len(posted.errors)
+    message = _("The record was not saved: %(n)d fields have problems.", n=count)
+    return _render(ent, item, posted=posted, message=message, status=422)
+
+
+@bp.get("/<entity>/<record>")
+@login_required
+def show(entity: str, record: str) -> tuple[str, int]:
+    ent = entity_of(entity)
+    item, _titles = runtime().records.get(ent.name, record_id(record), with_titles=False)
+    return _render(ent, item)
+
+
+@bp.post("/<entity>/<record>")
+@login_required
+def update(entity: str, record: str) -> BaseResponse | tuple[str, int]:
+    ent = entity_of(entity)
+    rid = record_id(record)
+    version_text = request.form.get("version", "")
+    if not version_text.isdigit() or int(version_text) > MAX_VERSION:
+        raise ValidationError(_("The form is missing the record's version; reload the card."))
+    version = int(version_text)
+    posted = read_form(catalog(), ent, request.form, _context(), _names(), creating=False)
+    stub = {"id": rid, "version": version}
+    if posted.errors:
+        return _invalid(ent, stub, posted)
+    try:
+        runtime().records.update(
+            ent.name, rid, posted.data, expected_version=version, user_id=signed_in_user().id
+        )
+    except ValidationError as exc:
+        service_errors(posted, exc.fields)
+        return _render(ent, stub, posted=posted, message=exc.message, status=422)
+    except Conflict as exc:
+        service_errors(posted, exc.fields)
+        if "current_version" not in exc.extra:  # a duplicate value, not a stale version
+            return _render(ent, stub, posted=posted, message=exc.message, status=409)
+        return _render(ent, stub, posted=posted, conflict=exc.message, status=409)
+    return redirect(url_for("cards.show", entity=ent.name, record=rid, msg="saved"), code=303)
+
+
+@bp.post("/<entity>/<record>/delete")
+@login_required
+def delete(entity: str, record: str) -> BaseResponse:
+    ent = entity_of(entity)
+    rid = record_id(record)
+    version_text = request.form.get("version", "")
+    version = int(version_text) if version_text.isdigit() and len(version_text) < 18 else None
+    runtime().records.delete(ent.name, rid, expected_version=version)
+    return redirect(url_for("lists.index", entity=ent.name, msg="deleted"), code=303)

@@ -1,0 +1,398 @@
+"""Record forms: field views for the templates, and posted forms back to JSON values.
+
+A posted control goes through its widget (``recordbase.web.widgets``) and the field
+type's ``import_value``; what fails there is reported next to the control, and the
+rest goes to ``RecordService``, whose ``ValidationError`` names fields the same way.
+After any error the form is shown again with exactly what the user typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from recordbase import db
+from recordbase.catalog import Catalog
+from recordbase.errors import ConversionError
+from recordbase.fields.base import FieldType, flatten_messages
+from recordbase.model import EntityDef, FieldDef
+from recordbase.web.common import runtime
+from recordbase.web.widgets import FormData, ReadContext, Widget, widget_for
+
+MAX_ROWS = 1000
+PARENT = "parent"
+
+
+@dataclass
+class FieldView:
+    fdef: FieldDef
+    ftype: FieldType
+    widget: Widget
+    key: str
+    value: Any = None
+    text: str = ""
+    error: str | None = None
+    display: str = ""
+    links: list[tuple[int, str]] = field(default_factory=list)
+    target: str | None = None
+    compact: bool = False
+    rows: list[RowView] = field(default_factory=list)
+    columns: list[FieldView] = field(default_factory=list)
+    sums: dict[str, str] = field(default_factory=dict)
+    row_errors: list[str] = field(default_factory=list)
+
+    @property
+    def dom_id(self) -> str:
+        return "f-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in self.key)
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        return [
+            (str(c.get("value")), str(c.get("label", c.get("value"))))
+            for c in self.fdef.options.get("choices", ())
+            if isinstance(c, Mapping)
+        ]
+
+    @property
+    def chosen(self) -> set[str]:
+        if isinstance(self.value, list):
+            return {str(v) for v in self.value}
+        return set() if self.value is None else {str(self.value)}
+
+    @property
+    def scale(self) -> int:
+        return int(self.fdef.options.get("scale", 0) or 0)
+
+
+@dataclass
+class RowView:
+    key: str
+    line_id: int | None
+    cells: list[FieldView]
+    error: str | None = None
+
+
+@dataclass
+class Posted:
+    """A form as it was posted: the text of each control, the values read from it,
+    and what could not be read."""
+
+    raw: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, list[tuple[str, int | None]]] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    row_keys: dict[str, list[str]] = field(default_factory=dict)
+
+
+def editable(catalog: Catalog, fdef: FieldDef) -> bool:
+    ftype = catalog.type_of(fdef)
+    return not ftype.read_only and not widget_for(ftype).display_only
+
+
+def child_entity(catalog: Catalog, fdef: FieldDef) -> EntityDef | None:
+    """The entity holding a child table's lines (the field's ``target`` option)."""
+    ftype = catalog.type_of(fdef)
+    target = fdef.options.get("target")
+    if ftype.owns_column or ftype.reference_target(fdef) is not None or not target:
+        return None
+    found = catalog.entities.get(str(target))
+    return found if found is not None and found.child and not found.removed else None
+
+
+# --- reading a posted form -----------------------------------------------------------
+
+
+def read_form(
+    catalog: Catalog,
+    entity: EntityDef,
+    form: FormData,
+    ctx: ReadContext,
+    names: Iterable[str],
+    *,
+    creating: bool,
+) -> Posted:
+    """The posted controls of the fields ``names`` as a JSON object for RecordService."""
+    posted = Posted()
+    for name in names:
+        if name == PARENT and entity.tree:
+            text = form.get(PARENT, "").strip()
+            posted.raw[PARENT] = text
+            if text.isascii() and text.isdigit() and len(text) < 19:
+                posted.data[PARENT] = int(text)
+            elif not text:
+                posted.data[PARENT] = None
+            else:
+                posted.errors[PARENT] = "Choose an entry of the list."
+            continue
+        if not entity.has_field(name):
+            continue
+        fdef = entity.field(name)
+        if not editable(catalog, fdef):
+            continue
+        child = child_entity(catalog, fdef)
+        if child is not None:
+            _read_lines(catalog, fdef, child, form, ctx, posted)
+            continue
+        ftype = catalog.type_of(fdef)
+        widget = widget_for(ftype)
+        posted.raw[name] = widget.raw(form, name)
+        try:
+            value = widget.read(form, name, ftype, fdef, ctx)
+        except ConversionError as exc:
+            posted.errors[name] = str(exc)
+            continue
+        posted.values[name] = value
+        posted.data[name] = value
+    return posted
+
+
+def _read_lines(
+    catalog: Catalog,
+    fdef: FieldDef,
+    child: EntityDef,
+    form: FormData,
+    ctx: ReadContext,
+    posted: Posted,
+) -> None:
+    lines: list[dict[str, Any]] = []
+    keys: list[str] = []
+    shown: list[tuple[str, int | None]] = []
+    seen: set[str] = set()
+    errors: list[str] = []
+    for key in form.getlist(f"{fdef.name}.rows")[:MAX_ROWS]:
+        if key in seen or not key or len(key) > 40:
+            continue
+        seen.add(key)
+        prefix = f"{fdef.name}.{key}."
+        id_text = form.get(prefix + "id", "").strip()
+        digits = id_text.isascii() and id_text.isdigit() and len(id_text) < 19
+        line_id = int(id_text) if digits else None
+        if form.get(prefix + "_remove") == "true":
+            continue
+        line: dict[str, Any] = {} if line_id is None else {"id": line_id}
+        blank = True
+        for cf in child.fields:
+            if not editable(catalog, cf):
+                continue
+            ctype = catalog.type_of(cf)
+            widget = widget_for(ctype)
+            ckey = prefix + cf.name
+            posted.raw[ckey] = widget.raw(form, ckey)
+            if cf.default is None and not widget.is_blank(form, ckey):
+                blank = False
+            try:
+                value = widget.read(form, ckey, ctype, cf, ctx)
+            except ConversionError as exc:
+                posted.errors[ckey] = str(exc)
+                errors.append(ckey)
+                continue
+            posted.values[ckey] = value
+            if line_id is None and ctype.empty(value):
+                continue  # a new line gets the field's default
+            line[cf.name] = value
+        shown.append((key, line_id))
+        if line_id is None and blank:
+            continue
+        lines.append(line)
+        keys.append(key)
+    posted.rows[fdef.name] = shown
+    posted.row_keys[fdef.name] = keys
+    posted.data[fdef.name] = lines
+
+
+def service_errors(posted: Posted, fields: Mapping[str, Any]) -> None:
+    """Put a ValidationError's per-field messages next to the controls they concern."""
+    for name, problem in fields.items():
+        keys = posted.row_keys.get(name)
+        if keys is not None and isinstance(problem, Mapping):
+            for index, line_problem in problem.items():
+                if not str(index).isdigit() or int(index) >= len(keys):
+                    posted.errors[name] = flatten_messages(line_problem)
+                    continue
+                key = keys[int(index)]
+                if isinstance(line_problem, Mapping):
+                    for cname, text in line_problem.items():
+                        posted.errors[f"{name}.{key}.{cname}"] = flatten_messages(text)
+                else:
+                    posted.errors[f"{name}.{key}"] = flatten_messages(line_problem)
+            continue
+        posted.errors[str(name)] = flatten_messages(problem)
+
+
+# --- field views -----------------------------------------------------------------------
+
+
+def fetch_titles(catalog: Catalog, wanted: Mapping[str, set[int]]) -> dict[str, dict[str, str]]:
+    """Titles of records by target entity, one query per target."""
+    out: dict[str, dict[str, str]] = {}
+    wanted = {k: v for k, v in wanted.items() if v}
+    if not wanted:
+        return out
+    rt = runtime()
+    with db.read(rt.engine) as conn:
+        for target, ids in wanted.items():
+            entity = catalog.entities.get(target)
+            if entity is None or entity.removed:
+                continue
+            out[target] = rt.records.titles(conn, catalog, entity, sorted(ids)[:500])
+    return out
+
+
+def _wanted(catalog: Catalog, entity: EntityDef, values: Mapping[str, Any]) -> dict[str, set[int]]:
+    wanted: dict[str, set[int]] = {}
+    for fdef in entity.fields:
+        ftype = catalog.type_of(fdef)
+        target = ftype.reference_target(fdef)
+        if target is not None:
+            wanted.setdefault(target, set()).update(
+                ftype.referenced_ids(fdef, values.get(fdef.name))
+            )
+    return wanted
+
+
+def field_views(
+    catalog: Catalog,
+    entity: EntityDef,
+    item: Mapping[str, Any],
+    locale: str,
+    posted: Posted | None = None,
+) -> list[FieldView]:
+    """A view of every live field of ``entity`` for the card template."""
+    values = dict(item)
+    if posted is not None:
+        values.update(posted.values)
+    wanted = _wanted(catalog, entity, values)
+    children: dict[str, tuple[EntityDef, list[RowView]]] = {}
+    for fdef in entity.fields:
+        child = child_entity(catalog, fdef)
+        if child is None:
+            continue
+        lines = item.get(fdef.name) or []
+        for line in lines:
+            for target, ids in _wanted(catalog, child, line).items():
+                wanted.setdefault(target, set()).update(ids)
+        if posted is not None:
+            for key, _line_id in posted.rows.get(fdef.name, []):
+                prefixed = {
+                    cf.name: posted.values.get(f"{fdef.name}.{key}.{cf.name}")
+                    for cf in child.fields
+                }
+                for target, ids in _wanted(catalog, child, prefixed).items():
+                    wanted.setdefault(target, set()).update(ids)
+        children[fdef.name] = (child, [])
+    titles = fetch_titles(catalog, wanted)
+    views = []
+    for fdef in entity.fields:
+        view = _view(catalog, fdef, fdef.name, values.get(fdef.name), locale, titles, posted)
+        if fdef.name in children:
+            child, _ = children[fdef.name]
+            _child_rows(catalog, view, child, item.get(fdef.name) or [], locale, titles, posted)
+        views.append(view)
+    return views
+
+
+def _view(
+    catalog: Catalog,
+    fdef: FieldDef,
+    key: str,
+    value: Any,
+    locale: str,
+    titles: Mapping[str, Mapping[str, str]],
+    posted: Posted | None,
+    *,
+    compact: bool = False,
+) -> FieldView:
+    ftype = catalog.type_of(fdef)
+    widget = widget_for(ftype)
+    target = ftype.reference_target(fdef)
+    view = FieldView(fdef, ftype, widget, key, value=value, target=target, compact=compact)
+    if posted is not None and key in posted.raw and key not in posted.values:
+        view.text = posted.raw[key]  # could not be read: show it exactly as typed
+        view.value = None
+    else:
+        try:
+            view.text = widget.to_text(ftype, fdef, value)
+        except (TypeError, ValueError, ConversionError):
+            view.text = "" if value is None else str(value)
+        if posted is not None and key in posted.raw and not view.text:
+            view.text = posted.raw[key]
+    if posted is not None:
+        view.error = posted.errors.get(key)
+    try:
+        view.display = ftype.display(fdef, value, locale)
+    except (TypeError, ValueError, ConversionError):
+        view.display = "" if value is None else str(value)
+    if target is not None:
+        shown = titles.get(target, {})
+        view.links = [
+            (i, shown.get(str(i), f"#{i}")) for i in ftype.referenced_ids(fdef, value)
+        ]
+    return view
+
+
+def _child_rows(
+    catalog: Catalog,
+    view: FieldView,
+    child: EntityDef,
+    lines: list[Mapping[str, Any]],
+    locale: str,
+    titles: Mapping[str, Mapping[str, str]],
+    posted: Posted | None,
+) -> None:
+    name = view.fdef.name
+    columns = [cf for cf in child.fields if editable(catalog, cf)]
+    view.columns = [
+        _view(catalog, cf, f"{name}.__ROW__.{cf.name}", _default(catalog, cf), locale, titles,
+              None, compact=True)
+        for cf in columns
+    ]
+    source: list[tuple[str, Any, Mapping[str, Any] | None]]
+    if posted is not None and name in posted.rows:
+        source = [(key, line_id, None) for key, line_id in posted.rows[name]]
+    else:
+        source = [(f"r{line.get('id')}", line.get("id"), line) for line in lines]
+        if not source:
+            source = [("n0", None, None)]
+    for key, line_id, line in source:
+        cells = []
+        for cf in columns:
+            ckey = f"{name}.{key}.{cf.name}"
+            if line is not None:
+                value = line.get(cf.name)
+            elif posted is not None and ckey in posted.values:
+                value = posted.values[ckey]
+            else:
+                value = _default(catalog, cf) if posted is None else None
+            cells.append(_view(catalog, cf, ckey, value, locale, titles, posted, compact=True))
+        row_error = posted.errors.get(f"{name}.{key}") if posted else None
+        view.rows.append(RowView(key, line_id if isinstance(line_id, int) else None, cells,
+                                 row_error))
+    for cf in columns:
+        if widget_for(catalog.type_of(cf)).summable:
+            view.sums[cf.name] = _sum(view, cf.name, locale)
+
+
+def _default(catalog: Catalog, fdef: FieldDef) -> Any:
+    return catalog.type_of(fdef).default_for(fdef)
+
+
+def _sum(view: FieldView, column: str, locale: str) -> str:
+    import decimal
+
+    from babel.numbers import format_decimal
+
+    total = decimal.Decimal(0)
+    scale = 0
+    for row in view.rows:
+        for cell in row.cells:
+            if cell.fdef.name != column:
+                continue
+            scale = cell.scale
+            try:
+                total += decimal.Decimal(str(cell.widget.normalise(cell.text) or "0"))
+            except decimal.InvalidOperation:
+                continue
+    pattern = "#,##0" + ("." + "0" * scale if scale else "")
+    return str(format_decimal(total, format=pattern, locale=locale))

@@ -1,0 +1,75 @@
+"""The home page, the navigation by section and the choice of language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from recordbase.model import EntityDef
+from recordbase.web.common import (
+    catalog,
+    current_user,
+    login_required,
+    message_from_query,
+    redirect_back,
+)
+from recordbase.web.i18n import LANGUAGE_COOKIE, LANGUAGES, locale_code
+
+bp = Blueprint("home", __name__)
+
+
+@dataclass(frozen=True)
+class Section:
+    entity: EntityDef
+    url: str
+
+    @property
+    def label(self) -> str:
+        return self.entity.label_plural
+
+
+def sections() -> list[Section]:
+    """The entities a user works with, in the configuration's order (lines of child
+    tables are edited inside their parent and get no section)."""
+    return [
+        Section(e, url_for("lists.index", entity=e.name))
+        for e in catalog().live_entities()
+        if not e.child
+    ]
+
+
+def _nav() -> dict[str, object]:
+    if current_user() is None:
+        return {"languages": LANGUAGES, "locale": locale_code(), "flash": message_from_query()}
+    everything = sections()
+    return {
+        "languages": LANGUAGES,
+        "locale": locale_code(),
+        "nav_sections": [s for s in everything if not s.entity.directory],
+        "nav_directories": [s for s in everything if s.entity.directory],
+        "flash": message_from_query(),
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_nav)
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    return render_template("home.html")
+
+
+@bp.post("/language")
+def language() -> BaseResponse:
+    chosen = request.form.get("language", "")
+    response = redirect_back(url_for("home.index"))
+    if chosen in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE, chosen, max_age=3600 * 24 * 365, secure=True, httponly=True,
+            samesite="Lax", path="/",
+        )
+    return response

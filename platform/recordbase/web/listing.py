@@ -1,0 +1,240 @@
+"""A list's state from the query string, and the rows of a page as cells.
+
+The query string is the API's (``filter[field][op]``, ``sort``, ``q``, ``limit``,
+``after``) plus ``cols`` (the chosen columns) and ``trail`` (the cursors of the
+pages before this one, for "previous"), so a list's URL can be shared as is.
+Blank filter inputs are dropped: a filter form posts every control.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+
+from recordbase.catalog import Catalog
+from recordbase.errors import ValidationError
+from recordbase.fields.base import FieldType
+from recordbase.model import EntityDef, FieldDef
+from recordbase.records.query import MAX_SORT_KEYS, FilterSpec, ListQuery
+from recordbase.records.service import Page
+from recordbase.web.widgets import Widget, widget_for
+
+FILTER_KEY = re.compile(r"^filter\[([a-z][a-z0-9_]{0,62})\]\[([a-z]{1,20})\]$")
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_LIMIT = 50
+DEFAULT_COLUMNS = 8
+MAX_TRAIL = 40
+CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,2000}$")
+FIRST_PAGE = "~"
+
+
+@dataclass
+class ListState:
+    entity: EntityDef
+    columns: list[FieldDef]
+    filters: list[FilterSpec] = field(default_factory=list)
+    sort: tuple[str, ...] = ()
+    q: str = ""
+    limit: int = DEFAULT_LIMIT
+    after: str | None = None
+    trail: list[str] = field(default_factory=list)
+    custom_columns: bool = False
+
+    def query(self) -> ListQuery:
+        return ListQuery(
+            filters=tuple(self.filters), sort=self.sort, q=self.q or None, limit=self.limit,
+            after=self.after,
+        )
+
+    def params(self, *, paging: bool = False, **changes: Any) -> list[tuple[str, str]]:
+        """The query string of this state (without paging unless asked), with changes."""
+        out: list[tuple[str, str]] = []
+        q = changes.get("q", self.q)
+        if q:
+            out.append(("q", q))
+        for spec in self.filters:
+            for value in spec.values:
+                out.append((f"filter[{spec.field}][{spec.op}]", value))
+        sort = changes.get("sort", self.sort)
+        if sort:
+            out.append(("sort", ",".join(sort)))
+        if self.custom_columns:
+            out.append(("cols", ",".join(c.name for c in self.columns)))
+        limit = changes.get("limit", self.limit)
+        if limit != DEFAULT_LIMIT:
+            out.append(("limit", str(limit)))
+        if paging:
+            after = changes.get("after", self.after)
+            trail = changes.get("trail", self.trail)
+            if after:
+                out.append(("after", after))
+            if trail:
+                out.append(("trail", ".".join(trail)))
+        return out
+
+    def query_string(self, **changes: Any) -> str:
+        return urlencode(self.params(**changes))
+
+    def filter_value(self, name: str, op: str) -> str:
+        for spec in self.filters:
+            if spec.field == name and spec.op == op:
+                return ",".join(spec.values)
+        return ""
+
+    def filter_values(self, name: str, op: str) -> list[str]:
+        for spec in self.filters:
+            if spec.field == name and spec.op == op:
+                if len(spec.values) == 1:
+                    return spec.values[0].split(",")
+                return list(spec.values)
+        return []
+
+    def sort_state(self, name: str) -> str | None:
+        if self.sort and self.sort[0].lstrip("-") == name:
+            return "descending" if self.sort[0].startswith("-") else "ascending"
+        return None
+
+    def toggled_sort(self, name: str) -> str:
+        state = self.sort_state(name)
+        if state == "ascending":
+            return self.query_string(sort=(f"-{name}",))
+        return self.query_string(sort=(name,))
+
+    def next_query(self, cursor: str) -> str:
+        return self.query_string(
+            paging=True, after=cursor, trail=[*self.trail, self.after or FIRST_PAGE][-MAX_TRAIL:]
+        )
+
+    def previous_query(self) -> str | None:
+        if not self.after:
+            return None
+        if not self.trail:
+            return self.query_string()
+        before = self.trail[-1]
+        return self.query_string(
+            paging=True, after="" if before == FIRST_PAGE else before, trail=self.trail[:-1]
+        )
+
+    @property
+    def page_number(self) -> int:
+        return len(self.trail) + 1 if self.after else 1
+
+
+def default_columns(entity: EntityDef) -> list[FieldDef]:
+    return list(entity.fields[:DEFAULT_COLUMNS])
+
+
+def parse_state(entity: EntityDef, args: MultiDict[str, str]) -> ListState:
+    """A list's state from a query string; a malformed part is a ValidationError."""
+    filters = []
+    for key in args:
+        match = FILTER_KEY.match(key)
+        if not match:
+            continue
+        values = tuple(v.strip() for v in args.getlist(key) if v.strip())
+        if values:
+            filters.append(FilterSpec(match.group(1), match.group(2), values))
+    sort = tuple(s.strip() for s in args.get("sort", "").split(",") if s.strip())
+    if len(sort) > MAX_SORT_KEYS:
+        raise ValidationError(
+            f"At most {MAX_SORT_KEYS} sort keys can be given.", fields={"sort": "Too many."}
+        )
+    limit_text = args.get("limit", str(DEFAULT_LIMIT))
+    if not limit_text.isdigit() or int(limit_text) not in PAGE_SIZES:
+        raise ValidationError(
+            "The page size is one of " + ", ".join(map(str, PAGE_SIZES)) + ".",
+            fields={"limit": "Unknown page size."},
+        )
+    columns = default_columns(entity)
+    custom = False
+    names = [n for text in args.getlist("cols") for n in text.split(",") if n]
+    if names:
+        chosen = [entity.field(n) for n in dict.fromkeys(names) if entity.has_field(n)]
+        if chosen:
+            columns, custom = chosen[:40], True
+    after = args.get("after", "") or None
+    if after is not None and not CURSOR.match(after):
+        raise ValidationError("The page address is not valid.", fields={"after": "Not valid."})
+    trail = [t for t in args.get("trail", "").split(".") if t][-MAX_TRAIL:]
+    if any(t != FIRST_PAGE and not CURSOR.match(t) for t in trail):
+        trail = []
+    q = args.get("q", "").strip()
+    if len(q) > 200:
+        raise ValidationError(
+            "The search text is longer than 200 characters.", fields={"q": "Too long."}
+        )
+    return ListState(entity, columns, filters, sort, q, int(limit_text), after, trail, custom)
+
+
+# --- cells ---------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    text: str
+    links: list[tuple[str, int, str]] = field(default_factory=list)
+    numeric: bool = False
+
+
+@dataclass
+class Column:
+    fdef: FieldDef
+    ftype: FieldType
+    widget: Widget
+    sortable: bool
+    numeric: bool
+
+
+@dataclass
+class Row:
+    id: int
+    version: int
+    title: str
+    cells: list[Cell]
+
+
+def columns_of(catalog: Catalog, state: ListState) -> list[Column]:
+    out = []
+    for fdef in state.columns:
+        ftype = catalog.type_of(fdef)
+        widget = widget_for(ftype)
+        out.append(
+            Column(
+                fdef, ftype, widget,
+                sortable=ftype.sortable and ftype.source_column(fdef) is not None,
+                numeric=widget.summable,
+            )
+        )
+    return out
+
+
+def rows_of(
+    catalog: Catalog, entity: EntityDef, columns: list[Column], page: Page, locale: str
+) -> list[Row]:
+    from recordbase.records.service import title_field
+
+    title = title_field(catalog, entity)
+    rows = []
+    for item in page.items:
+        cells = []
+        for col in columns:
+            value = item.get(col.fdef.name)
+            target = col.ftype.reference_target(col.fdef)
+            if target is not None:
+                shown = page.titles.get(target, {})
+                links = [
+                    (target, i, shown.get(str(i), f"#{i}"))
+                    for i in col.ftype.referenced_ids(col.fdef, value)
+                ]
+                cells.append(Cell(", ".join(t for _, _, t in links), links))
+                continue
+            cells.append(Cell(col.ftype.display(col.fdef, value, locale), numeric=col.numeric))
+        heading = ""
+        if title is not None:
+            heading = catalog.type_of(title).display(title, item.get(title.name), locale)
+        rows.append(Row(item["id"], item["version"], heading or f"#{item['id']}", cells))
+    return rows
