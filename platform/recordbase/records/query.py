@@ -11,7 +11,7 @@ import base64
 import binascii
 import datetime as dt
 import decimal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -50,6 +50,8 @@ class SortKey:
     name: str
     column: sa.ColumnElement[Any]
     descending: bool
+    #: field columns may hold NULL; id and the timestamps never do
+    nullable: bool = False
 
 
 @dataclass
@@ -163,7 +165,7 @@ def compile_sort(
         if name == "id":
             keys.append(SortKey("id", column, descending))
             break  # id is unique: later keys never matter
-        keys.append(SortKey(name, column, descending))
+        keys.append(SortKey(name, column, descending, nullable=fdef is not None))
     if not keys:
         keys.append(SortKey("id", table.c.id, True))  # newest first
     elif keys[-1].name != "id":
@@ -175,7 +177,7 @@ def order_by(keys: list[SortKey], dialect: str) -> list[sa.ColumnElement[Any]]:
     """ORDER BY with NULLs as the smallest values on both databases (SQLite's own rule)."""
     out: list[sa.ColumnElement[Any]] = []
     for key in keys:
-        if key.name == "id" or dialect == "sqlite":
+        if not key.nullable or dialect == "sqlite":
             out.append(key.column.desc() if key.descending else key.column.asc())
         elif key.descending:
             out.append(key.column.desc().nulls_last())
@@ -202,9 +204,9 @@ def keyset_condition(keys: list[SortKey], values: list[Any]) -> sa.ColumnElement
     if value is not None and len(keys) > 1:
         if first.descending:
             bound = (
-                first.column <= value
-                if first.name == "id"
-                else sa.or_(first.column <= value, first.column.is_(None))
+                sa.or_(first.column <= value, first.column.is_(None))
+                if first.nullable
+                else first.column <= value
             )
         else:
             bound = first.column >= value
@@ -222,11 +224,67 @@ def _after(key: SortKey, value: Any) -> sa.ColumnElement[bool] | None:
         if value is None:
             return None  # nothing sorts below NULL
         below: sa.ColumnElement[bool] = col < value
-        return sa.or_(below, col.is_(None)) if key.name != "id" else below
+        return sa.or_(below, col.is_(None)) if key.nullable else below
     if value is None:
         return col.is_not(None)
     above: sa.ColumnElement[bool] = col > value
     return above
+
+
+def page_rows(
+    conn: sa.Connection,
+    select: sa.Select[Any],
+    keys: list[SortKey],
+    after: list[Any] | None,
+    limit: int,
+) -> list[sa.RowMapping]:
+    """Up to ``limit`` rows of ``select`` after the cursor values ``after``, in key order.
+
+    When the first sort key may hold NULLs, one query cannot both keep NULLs at
+    their end and walk an index on (key, id): ``key <= v OR key IS NULL`` is no
+    index range, and PostgreSQL's index order puts NULLs where ``NULLS FIRST``
+    does not want them. So the rows with a value and the rows without are read by
+    two plain queries, each an index range in index order, the second only when
+    the first did not fill the page.
+    """
+    first = keys[0]
+    if not first.nullable:
+        return _rows(conn, select, keys, after, limit)
+    valued = (first.column.is_not(None), [replace(first, nullable=False), *keys[1:]])
+    empty = (first.column.is_(None), keys[1:])
+    Step = tuple[tuple[sa.ColumnElement[bool], list[SortKey]], list[Any] | None]
+    plan: list[Step]
+    if after is None:
+        plan = [(valued, None), (empty, None)]
+        if not first.descending:  # ascending: NULLs first
+            plan.reverse()
+    elif after[0] is None:  # the cursor is among the NULLs
+        plan = [(empty, after[1:])]
+        if not first.descending:
+            plan.append((valued, None))
+    else:  # the cursor is among the values
+        plan = [(valued, after)]
+        if first.descending:
+            plan.append((empty, None))
+    rows: list[sa.RowMapping] = []
+    for (condition, order), cursor in plan:
+        if len(rows) >= limit:
+            break
+        rows.extend(_rows(conn, select.where(condition), order, cursor, limit - len(rows)))
+    return rows
+
+
+def _rows(
+    conn: sa.Connection,
+    select: sa.Select[Any],
+    order: list[SortKey],
+    cursor: list[Any] | None,
+    limit: int,
+) -> list[sa.RowMapping]:
+    if cursor is not None:
+        select = select.where(keyset_condition(order, cursor))
+    stmt = select.order_by(*order_by(order, conn.dialect.name)).limit(limit)
+    return list(conn.execute(stmt).mappings().all())
 
 
 def compile_search(
