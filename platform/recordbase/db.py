@@ -47,6 +47,11 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         # timestamps travel in UTC whatever the server's or the role's time zone
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("options", "-c timezone=UTC")
+        # psycopg prepares a query on the server after 5 runs; once another process
+        # changes a column's type, that statement fails ("cached plan must not change
+        # result type") on every pooled connection that prepared it. Tables change
+        # shape at run time here, so queries are never prepared.
+        connect_args.setdefault("prepare_threshold", None)
         return sa.create_engine(parsed, connect_args=connect_args, **kwargs)
     raise ValueError(f"Recordbase runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}.")
 

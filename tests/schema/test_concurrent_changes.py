@@ -188,7 +188,8 @@ class SchemaLog:
 
 
 class SchemaChanger(threading.Thread):
-    """The first round adds fields and an index; then the reversible changes repeat."""
+    """Adds two fields, then repeats reversible changes until told to stop, ending on the
+    first half of a round (rename and rename back, qty a decimal, title indexed)."""
 
     def __init__(self, rt: Runtime, names: Names, stop: threading.Event) -> None:
         super().__init__(name="schema", daemon=True)
@@ -220,22 +221,27 @@ class SchemaChanger(threading.Thread):
                 "orders", {"name": "extra1", "type": "text"}), nothing)
             self.step("add extra2", lambda: schema.add_field(
                 "orders", {"name": "extra2", "type": "integer"}), nothing)
-            while not self.stop_event.is_set() or self.rounds == 0:
+            while True:
                 self.rounds += 1
-                self.one_round(schema, names)
+                self.first_half(schema, names)
+                if self.stop_event.is_set():
+                    break  # the end state: qty a decimal, title indexed, tag back, note
+                self.second_half(schema)
         except Exception as exc:  # noqa: BLE001 - reported by the test, with its type
             self.log.unexpected.append(f"{type(exc).__name__}: {exc}")
 
-    def one_round(self, schema: Any, names: Names) -> None:
-        def qty(spec: dict[str, Any], name: str) -> tuple[Callable[[], Any], Callable[[], None]]:
-            def after() -> None:
-                self.log.qty_type = name
-            return lambda: schema.update_field("orders", "qty", spec), after
+    def qty(self, schema: Any, spec: dict[str, Any]) -> None:
+        def after() -> None:
+            self.log.qty_type = spec["type"]
 
+        self.step(f"qty → {spec['type']}", lambda: schema.update_field("orders", "qty", spec),
+                  after)
+
+    def first_half(self, schema: Any, names: Names) -> None:
         self.step("rename note → remark", lambda: schema.update_field(
             "orders", "note", {"name": "remark", "label": "Remark"}),
             lambda: names.set("note", "remark"))
-        self.step("qty → decimal", *qty(DECIMAL, "decimal"))
+        self.qty(schema, DECIMAL)
         self.step("remove tag", lambda: schema.remove_field("orders", "tag"),
                   lambda: names.set("tag", None))
         self.step("index title", lambda: schema.update_field(
@@ -245,9 +251,9 @@ class SchemaChanger(threading.Thread):
         self.step("rename remark → note", lambda: schema.update_field(
             "orders", "remark", {"name": "note", "label": "Note"}),
             lambda: names.set("note", "note"))
-        if self.stop_event.is_set():
-            return  # end the last round with qty a decimal and title indexed
-        self.step("qty → integer", *qty(INTEGER, "integer"))
+
+    def second_half(self, schema: Any) -> None:
+        self.qty(schema, INTEGER)
         self.step("unindex title", lambda: schema.update_field(
             "orders", "title", {"indexed": False}), lambda: None)
 
@@ -364,7 +370,8 @@ def test_writes_survive_structural_changes(
     ]
     check_table_matches_catalog(rt)
     print(
-        f"{schema_runtime}: {len(log.done)} structural changes ({changer.rounds} rounds, "
+        f"{rt.engine.dialect.name}, {schema_runtime}: {len(log.done)} structural changes "
+        f"({changer.rounds} rounds, "
         f"{log.busy} busy, slowest {max(log.seconds):.2f} s), {creates} creates, "
         f"{sum(w.tally.acked_updates for w in writers)} updates, "
         f"{sum(w.tally.stale_names for w in writers)} resent after a rename/removal, "

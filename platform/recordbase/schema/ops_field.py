@@ -362,7 +362,8 @@ class ChangeField(Operation):
                 conn, catalog, entity, new, report.values, progress=ctx.progress
             )
         else:
-            physical.drop_field_indexes(conn, entity, old)
+            if not same_indexes(old, new):
+                physical.drop_field_indexes(conn, entity, old)
             physical.widen_column(conn, catalog, entity, old, new)
         physical.create_field_indexes(conn, catalog, entity, new)
 
@@ -390,7 +391,8 @@ class ChangeField(Operation):
         if backup is not None:
             physical.swap_back(conn, entity, before, backup)
         else:
-            physical.drop_field_indexes(conn, entity, current)
+            if not same_indexes(current, before):
+                physical.drop_field_indexes(conn, entity, current)
             physical.widen_column(conn, catalog, entity, current, before)
         physical.create_field_indexes(conn, catalog, entity, before)
         return Outcome(
@@ -402,6 +404,12 @@ class ChangeField(Operation):
             details=dict(details),
             undoable=False,
         )
+
+
+def same_indexes(old: FieldDef, new: FieldDef) -> bool:
+    """The field keeps its indexes as they are: their names come from the table and the
+    column, never from the field's name, so a rename or relabel must not rebuild them."""
+    return (old.type, old.unique, old.indexed) == (new.type, new.unique, new.indexed)
 
 
 def find_field(entity: EntityDef, name: str, *, removed: bool) -> FieldDef:
