@@ -335,14 +335,21 @@ def check_consistent(rt: Runtime) -> None:
                 assert normalised(found[column]["type"], engine.dialect) == normalised(
                     declared.c[column].type, engine.dialect
                 ), f"{entity.name}.{fdef.name}: {found[column]['type']} in the table"
-        indexes = {ix["name"] for ix in inspector.get_indexes(entity.table)}
-        assert indexes == {ix.name for ix in declared.indexes}, entity.name
+        indexes = {
+            (ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
+            for ix in inspector.get_indexes(entity.table)
+        }
+        assert indexes == {
+            (ix.name, tuple(c.name for c in ix.columns), bool(ix.unique))
+            for ix in declared.indexes
+        }, entity.name
         fks = {
-            (tuple(fk["constrained_columns"]), fk["referred_table"])
+            (tuple(fk["constrained_columns"]), fk["referred_table"],
+             (fk["options"].get("ondelete") or "NO ACTION").upper())
             for fk in inspector.get_foreign_keys(entity.table)
         }
         wanted = {
-            ((fk.parent.name,), fk.column.table.name)
+            ((fk.parent.name,), fk.column.table.name, (fk.ondelete or "NO ACTION").upper())
             for fk in declared.foreign_keys
         }
         assert fks == wanted, f"{entity.name}: foreign keys {fks}, metadata {wanted}"
