@@ -37,13 +37,13 @@ class Browser:
         if match:
             self.token = match.group(1)
 
-    def get(self, url: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def get(self, url: str, **kwargs: object):
         response = self.client.get(url, **kwargs)
         if response.mimetype == "text/html":
             self.refresh_token(response.get_data(as_text=True))
         return response
 
-    def post(self, url: str, data: dict | list | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
+    def post(self, url: str, data: dict | list | None = None, **kwargs: object):
         if not self.token:
             self.get("/login")
         if isinstance(data, list):

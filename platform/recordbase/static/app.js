@@ -143,6 +143,12 @@
     recompute(box);
   }
 
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll(".picker-results").forEach(function (results) {
+      if (!results.closest("[data-picker]").contains(event.target)) results.innerHTML = "";
+    });
+  });
+
   /* --- lists: select all; tabs ----------------------------------------------------- */
 
   document.addEventListener("change", function (event) {

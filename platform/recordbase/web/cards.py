@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from recordbase.errors import Conflict, ValidationError
@@ -98,7 +99,7 @@ def _render(
             [*(v.fdef.name for v in views), *([PARENT] if ent.tree else [])]
         ),
         tabs=_tabs(ent, record) if record else [],
-        title=_title(ent, item) if record else None,
+        title=_title(ent, {**item, **(posted.values if posted else {})}) if record else None,
         message=message,
         conflict=conflict,
         errors=posted.errors if posted else {},
@@ -192,8 +193,19 @@ def create(entity: str) -> BaseResponse | tuple[str, int]:
 
 
 def _invalid(ent: EntityDef, item: dict[str, Any], posted: Posted) -> tuple[str, int]:
+    # the service is not asked while some control could not be read: say at once which
+    # required fields are empty too, so the user fixes everything in one go
+    cat = catalog()
+    for fdef in ent.fields:
+        value = posted.values.get(fdef.name)
+        if fdef.required and fdef.name in posted.values and cat.type_of(fdef).empty(value):
+            posted.errors.setdefault(fdef.name, _("A value is required."))
     count = len(posted.errors)
-    message = _("The record was not saved: %(n)d fields have problems.", n=count)
+    message = ngettext(
+        "The record was not saved: %(num)d field has a problem.",
+        "The record was not saved: %(num)d fields have problems.",
+        count,
+    )
     return _render(ent, item, posted=posted, message=message, status=422)
 
 

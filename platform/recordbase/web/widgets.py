@@ -48,6 +48,8 @@ class Widget:
     #: values cannot be typed (autonumbers, timestamps)
     display_only: ClassVar[bool] = False
     input_type: ClassVar[str] = "text"
+    #: the input of a range filter's bounds (numbers are typed as text: "1 234,50")
+    filter_input: ClassVar[str] = "text"
 
     def to_text(self, ftype: FieldType, fdef: FieldDef, value: Any) -> str:
         """A stored JSON value as the text of the form control."""
@@ -144,13 +146,14 @@ class CheckboxWidget(Widget):
 
 
 class DateWidget(Widget):
-    name, input_type, filter_kind = "date", "date", "range"
+    name, input_type, filter_kind, filter_input = "date", "date", "range", "date"
 
 
 class DatetimeWidget(Widget):
     """``datetime-local`` in UTC (the types keep UTC; the label says so)."""
 
     name, input_type, filter_kind = "datetime", "datetime-local", "range"
+    filter_input = "datetime-local"
 
     def to_text(self, ftype: FieldType, fdef: FieldDef, value: Any) -> str:
         if not value:
@@ -232,6 +235,7 @@ class ReadonlyTextWidget(Widget):
 
 class ReadonlyDatetimeWidget(Widget):
     name, display_only, filter_kind = "readonly_datetime", True, "range"
+    filter_input = "datetime-local"
 
 
 class ReadonlyUserWidget(Widget):

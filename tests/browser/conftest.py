@@ -1,0 +1,114 @@
+"""Browser tests: a real server on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+The server is the app in a thread (werkzeug's ``make_server``) on a free port, on a
+SQLite database holding the sales CRM and its demo records. Each test gets a fresh
+browser context (its own cookies) and leaves a screenshot in ``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from conftest import ADMIN_PASSWORD
+from recordbase import configio
+from recordbase.app import create_app
+from recordbase.runtime import Runtime, create_system_tables
+
+CRM = Path(__file__).resolve().parents[2] / "sample_configs" / "sales_crm"
+CHROMIUM = os.environ.get("RECORDBASE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("browser") / "rb.sqlite3"
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{db}", "PASSWORD_HASH_PROFILE": "cheapest"}
+    )
+    rt: Runtime = app.extensions["recordbase"]
+    create_system_tables(rt.engine)
+    configio.apply_config(rt, configio.load_config(CRM))
+    configio.load_demo_data(rt, CRM, user_id=None)
+    rt.users.create("admin", ADMIN_PASSWORD, role="admin", name="Ada Admin")
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(10)
+        httpd.server_close()
+        rt.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: apt-get install -y chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_context(chromium: Browser) -> BrowserContext:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    context.set_default_timeout(10_000)
+    return context
+
+
+@pytest.fixture
+def context(chromium: Browser) -> Iterator[BrowserContext]:
+    ctx = new_context(chromium)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def sign_in(page: Page, server: str) -> None:
+    page.goto(server + "/login")
+    page.get_by_label("Login").fill("admin")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server + "/")
+
+
+@pytest.fixture
+def page(context: BrowserContext, server: str) -> Page:
+    page = context.new_page()
+    sign_in(page, server)
+    return page
+
+
+@pytest.fixture
+def shot(artifacts_dir: Path, request: pytest.FixtureRequest):
+    """Save a full-page screenshot under artifacts/ named after the test."""
+
+    def take(page: Page, suffix: str = "") -> Path:
+        name = request.node.name.replace("/", "_") + (f"-{suffix}" if suffix else "")
+        path = artifacts_dir / f"browser-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
