@@ -52,7 +52,7 @@ def test_add_a_contact_from_the_client_card(page: Page, server: str, shot) -> No
 def test_an_invoice_with_three_lines_shows_their_sum(page: Page, server: str, shot) -> None:
     page.goto(server + "/r/invoices/new")
     search = page.get_by_role("searchbox", name="Find Client")
-    search.fill("Nord")
+    search.fill("Северный")
     option = page.locator(".picker-results [data-pick-id]").first
     expect(option).to_be_visible()
     picked = option.get_attribute("data-pick-title")
