@@ -116,7 +116,7 @@ def test_the_sales_crm_plan_creates_every_entity_in_dependency_order(runtime: Ru
     assert all(isinstance(step, CreateEntity) for step in plan.steps)
     assert plan.describe()[:3] == [
         "+ entity client_categories (2 fields)",
-        "+ entity clients (12 fields)",
+        "+ entity clients (18 fields)",
         "+ entity contacts (5 fields)",
     ]
     order = [step.describe().split()[2] for step in plan.steps]
@@ -128,7 +128,7 @@ def test_the_sales_crm_plan_creates_every_entity_in_dependency_order(runtime: Ru
 def test_apply_then_the_same_plan_is_empty(runtime: Runtime) -> None:
     config = load_config(SALES_CRM)
     applied = apply_config(runtime, config)
-    assert len(applied.steps) == 10
+    assert len(applied.steps) == 11
     again = plan_config(runtime, config)
     assert again.empty
     assert again.describe() == []
@@ -146,7 +146,7 @@ def test_round_trip_export_apply_export_is_identical(
     first = tmp_path / "first"
     written = export_config(runtime, first)
     assert [p.name for p in written] == sorted(p.name for p in written)
-    assert len(written) == 10
+    assert len(written) == 11
     other = open_runtime(second_url)
     try:
         apply_config(other, load_config(first))
@@ -178,7 +178,10 @@ def test_export_leaves_out_removed_fields_and_entities(runtime: Runtime, tmp_pat
     (tmp_path / "metadata").mkdir()
     (tmp_path / "metadata" / "gone.yaml").write_text("name: gone\n", encoding="utf-8")
     with db.write(runtime.engine) as conn:
-        conn.execute(sa.update(systables.fields).where(systables.fields.c.name == "kpp")
+        clients = sa.select(systables.entities.c.id).where(systables.entities.c.name == "clients")
+        conn.execute(sa.update(systables.fields)
+                     .where(systables.fields.c.name == "kpp",
+                            systables.fields.c.entity_id == clients.scalar_subquery())
                      .values(removed=True))
         conn.execute(sa.update(systables.entities).where(systables.entities.c.name == "events")
                      .values(removed=True))
@@ -301,7 +304,10 @@ def test_changes_this_version_cannot_make_are_reported_and_refused(
 def test_a_name_removed_in_the_database_is_not_recreated(runtime: Runtime, crm: Path) -> None:
     apply_config(runtime, load_config(crm))
     with db.write(runtime.engine) as conn:
-        conn.execute(sa.update(systables.fields).where(systables.fields.c.name == "kpp")
+        clients = sa.select(systables.entities.c.id).where(systables.entities.c.name == "clients")
+        conn.execute(sa.update(systables.fields)
+                     .where(systables.fields.c.name == "kpp",
+                            systables.fields.c.entity_id == clients.scalar_subquery())
                      .values(removed=True))
         bump_version(conn)
     assert plan_config(runtime, load_config(crm)).describe() == [
@@ -432,19 +438,19 @@ def _bad_default(crm: Path) -> None:
 HOSTILE = {
     "unknown keys": (_unknown_keys, "metadata/clients.yaml: unknown keys ('colour'"),
     "unknown field key": (_unknown_field_key, "metadata/clients.yaml: fields[0]: unknown keys"),
-    "unknown type": (_unknown_type, "metadata/clients.yaml: fields[12].type: there is no field "
+    "unknown type": (_unknown_type, "metadata/clients.yaml: fields[18].type: there is no field "
                      "type 'hologram'"),
-    "sql in a name": (_sql_in_a_name, "metadata/clients.yaml: fields[12].name: "),
-    "300 characters": (_long_names, "fields[12].name: is 300 characters long"),
+    "sql in a name": (_sql_in_a_name, "metadata/clients.yaml: fields[18].name: "),
+    "300 characters": (_long_names, "fields[18].name: is 300 characters long"),
     "python tag": (_python_tag, "metadata/clients.yaml: is not valid YAML"),
     "3 MB": (_huge_file, "metadata/clients.yaml: is larger than 2 MB"),
     "missing target": (_missing_target, "metadata/clients.yaml: fields[2].options: The target "
                        "entity 'nowhere' does not exist."),
     "missing target, new field": (_missing_target_new_field, "metadata/clients.yaml: "
-                                  "fields[12].options: The target entity 'regions' does not"),
+                                  "fields[18].options: The target entity 'regions' does not"),
     "bad options": (_bad_options, "metadata/products.yaml: fields[5].options: The options of a "
                     "money field are not valid: currency: The currency is a three-letter ISO"),
-    "bad default": (_bad_default, "metadata/clients.yaml: fields[12].default: not a valid value"),
+    "bad default": (_bad_default, "metadata/clients.yaml: fields[18].default: not a valid value"),
 }
 
 

@@ -86,7 +86,7 @@ def test_the_sales_crm_demo_loads(runtime: Runtime) -> None:
     counts = load_demo_data(runtime, SALES_CRM, user_id=None)
     assert counts == {
         "client_categories": 3, "clients": 8, "contacts": 10, "contracts": 3, "events": 6,
-        "invoices": 5, "payments": 4, "product_categories": 7, "products": 12,
+        "invoices": 5, "payments": 4, "product_categories": 7, "products": 12, "company": 1,
     }
     assert row_counts(runtime)["invoice_lines"] == 14
     records = runtime.records

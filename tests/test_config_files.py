@@ -49,7 +49,7 @@ def test_the_sales_crm_loads() -> None:
     config = load_config(SALES_CRM)
     assert set(config.entities) == {
         "client_categories", "clients", "contacts", "product_categories", "products",
-        "contracts", "invoices", "invoice_lines", "payments", "events",
+        "contracts", "invoices", "invoice_lines", "payments", "events", "company",
     }
     assert config.ordered()[0].name == "client_categories"
     assert config.entities["clients"].shown == "metadata/clients.yaml"
@@ -203,7 +203,7 @@ def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
 def test_other_files_next_to_the_entities_are_ignored(tmp_path: Path) -> None:
     shutil.copytree(SALES_CRM / "metadata", tmp_path / "metadata")
     (tmp_path / "metadata" / "README.md").write_text("notes", encoding="utf-8")
-    assert len(load_config(tmp_path).entities) == 10
+    assert len(load_config(tmp_path).entities) == 11
 
 
 def test_dates_in_yaml_become_iso_text(tmp_path: Path) -> None:

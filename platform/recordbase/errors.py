@@ -38,6 +38,13 @@ class ValidationError(RecordbaseError):
     title = "Invalid input"
 
 
+class TemplateError(ValidationError):
+    """Raised when a print template does not compile, names what does not exist, or breaks a
+    render limit; ``extra`` carries the line and the template it concerns."""
+
+    title = "Template error"
+
+
 class NotFound(RecordbaseError):
     """Raised when a named entity, field, record or other object does not exist."""
 

@@ -12,6 +12,7 @@ from recordbase.catalog import CatalogCache
 from recordbase.fields import builtin_registry
 from recordbase.fields.registry import FieldTypeRegistry
 from recordbase.files import FileService
+from recordbase.printing import PrintService, register_dependents
 from recordbase.records.service import RecordService
 from recordbase.schema.policy import AllowStructureChanges, StructurePolicy
 from recordbase.schema.service import SchemaService
@@ -27,6 +28,7 @@ class Runtime:
     records: RecordService
     users: UserService
     files: FileService
+    prints: PrintService
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -42,6 +44,9 @@ def make_runtime(
     engine = db.make_engine(url, **engine_kwargs)
     registry = builtin_registry()
     cache = CatalogCache(engine, registry)
+    files = FileService(engine)
+    prints = PrintService(engine, cache, files)
+    register_dependents(prints, registry)
     return Runtime(
         engine=engine,
         registry=registry,
@@ -49,7 +54,8 @@ def make_runtime(
         schema=SchemaService(engine, cache, policy or AllowStructureChanges()),
         records=RecordService(engine, cache),
         users=UserService(engine, hash_profile=hash_profile),
-        files=FileService(engine),
+        files=files,
+        prints=prints,
     )
 
 

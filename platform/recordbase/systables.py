@@ -181,3 +181,46 @@ saved_views = sa.Table(
     sa.Column("query", sa.Text, nullable=False, default=""),
     sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
 )
+
+# --- print templates (recordbase.printing) ----------------------------------------
+# A template belongs to an entity by id, so renaming the entity costs nothing; its
+# content lives in numbered revisions (never updated in place), and ``revision`` on
+# the template names the current one. Reverting adds a revision copying an old one.
+
+print_templates = sa.Table(
+    "rb_print_templates",
+    system_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "entity_id", sa.Integer, sa.ForeignKey("rb_entities.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(63), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False, default="html"),
+    sa.Column("revision", sa.Integer, nullable=False, default=1),
+    sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.UniqueConstraint("entity_id", "name", name="uq_rb_print_templates_entity_name"),
+)
+
+print_template_revisions = sa.Table(
+    "rb_print_template_revisions",
+    system_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "template_id",
+        sa.Integer,
+        sa.ForeignKey("rb_print_templates.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("scope", sa.String(10), nullable=False, default="record"),
+    sa.Column("locale", sa.String(10), nullable=False, default="ru"),
+    sa.Column("body", sa.Text, nullable=False, default=""),
+    sa.Column("css", sa.Text, nullable=False, default=""),
+    sa.Column("page", json_text(), nullable=False, default=dict),
+    sa.Column("docx", sa.LargeBinary, nullable=True),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("rb_users.id", ondelete="SET NULL")),
+    sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.Column("note", sa.String(200), nullable=False, default=""),
+    sa.UniqueConstraint("template_id", "number", name="uq_rb_print_template_revisions_number"),
+)
