@@ -154,3 +154,38 @@ def test_a_stale_edit_shows_the_conflict_and_keeps_the_typing(
         shot(second)
     finally:
         other.close()
+
+
+def test_tablet_width_in_armenian(page: Page, server: str, shot) -> None:
+    page.set_viewport_size({"width": 800, "height": 1000})
+    page.get_by_label("Language").select_option("hy")
+    page.get_by_role("button", name="Change").click()
+    page.goto(server + "/r/invoices/")
+    expect(page.get_by_role("button", name="Կիրառել").first).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    shot(page, "list")
+    assert overflow <= 0
+    page.goto(server + "/r/invoices/1")
+    expect(page.get_by_role("button", name="Պահպանել")).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    shot(page, "card")
+
+
+def test_keyboard_only_sign_in_and_search(context, server: str, shot) -> None:
+    page = context.new_page()
+    page.goto(server + "/login")
+    page.keyboard.type("admin")
+    page.keyboard.press("Tab")
+    from conftest import ADMIN_PASSWORD
+
+    page.keyboard.type(ADMIN_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(server + "/")
+    page.goto(server + "/r/clients/")
+    page.get_by_role("searchbox", name="Search").focus()
+    page.keyboard.type("Невский")
+    expect(page.locator("table.records tbody tr")).to_have_count(1)
+    focused = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert focused != "none"
+    shot(page)

@@ -84,8 +84,21 @@
     return Number(cleaned);
   }
 
+  /* numbers the way the server writes them: separators come from the page (CLDR via
+     Babel), since the browser's own locale data may lack Armenian */
+  function formatNumber(units, scale, group, decimal) {
+    var negative = units < 0;
+    var digits = String(Math.abs(units));
+    while (digits.length <= scale) digits = "0" + digits;
+    var whole = scale ? digits.slice(0, -scale) : digits;
+    var frac = scale ? digits.slice(-scale) : "";
+    whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, group);
+    return (negative ? "-" : "") + whole + (scale ? decimal + frac : "");
+  }
+
   function recompute(box) {
-    var lang = document.documentElement.lang || "en";
+    var group = box.dataset.group || ",";
+    var decimal = box.dataset.decimal || ".";
     box.querySelectorAll("[data-sum-for]").forEach(function (cell) {
       var name = cell.dataset.sumFor;
       var scale = Number(cell.dataset.scale || "0");
@@ -95,9 +108,7 @@
         var value = parseNumber(input.value);
         if (value !== null) total += Math.round(value * factor);
       });
-      cell.textContent = new Intl.NumberFormat(lang, {
-        minimumFractionDigits: scale, maximumFractionDigits: scale
-      }).format(total / factor);
+      cell.textContent = formatNumber(total, scale, group, decimal);
     });
   }
 
@@ -140,6 +151,7 @@
       recompute(box);
     });
     box.addEventListener("input", function () { recompute(box); });
+    renumber(table);
     recompute(box);
   }
 

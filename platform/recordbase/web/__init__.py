@@ -8,7 +8,26 @@ form also works as a plain HTML form.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, request
+
+#: pages load only their own scripts and styles: no inline script, no eval, no framing
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    if request.path.startswith("/api/") or response.mimetype != "text/html":
+        return response
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    # pages show personal data: never from a shared cache, and back shows them afresh
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.vary.add("HX-Request")
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -21,5 +40,6 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     errors.init_app(app)
     home.init_app(app)
+    app.after_request(_security_headers)
     for module in (auth, home, lists, cards, structure):
         app.register_blueprint(module.bp)

@@ -71,6 +71,7 @@ class RowView:
     line_id: int | None
     cells: list[FieldView]
     error: str | None = None
+    number: int | str = ""
 
 
 @dataclass
@@ -368,7 +369,7 @@ def _child_rows(
             cells.append(_view(catalog, cf, ckey, value, locale, titles, posted, compact=True))
         row_error = posted.errors.get(f"{name}.{key}") if posted else None
         view.rows.append(RowView(key, line_id if isinstance(line_id, int) else None, cells,
-                                 row_error))
+                                 row_error, len(view.rows) + 1))
     for cf in columns:
         if widget_for(catalog.type_of(cf)).summable:
             view.sums[cf.name] = _sum(view, cf.name, locale)

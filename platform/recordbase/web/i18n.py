@@ -22,5 +22,14 @@ def locale_code() -> str:
     return code if code in LANGUAGES else "en"
 
 
+def number_symbols() -> dict[str, str]:
+    """The group and decimal separators of the current language (for scripts)."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    code = locale_code()
+    return {"group": get_group_symbol(code), "decimal": get_decimal_symbol(code)}
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
+    app.context_processor(lambda: {"number_symbols": number_symbols()})
