@@ -30,6 +30,7 @@ PORT ?= 5000
 
 CHROMIUM ?= /usr/bin/chromium
 PG_BINDIR ?= /usr/lib/postgresql/15/bin
+FONT_FILE ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 ARTIFACTS := artifacts
 PYTEST_WORKERS ?= 2
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-k harness --db=sqlite'
@@ -41,7 +42,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RECORDBASE_TEST_CHROMIUM := $(CHROMIUM)
 export RECORDBASE_TEST_PG_BINDIR := $(PG_BINDIR)
 
-.PHONY: help install venv assets run test system-deps lint typecheck pytest bench clean
+.PHONY: help install venv assets run test system-deps print-deps lint typecheck pytest bench clean
 
 help:
 	@echo "make run        install, create the demo database once, serve on $(HOST):$(PORT)"
@@ -75,7 +76,7 @@ $(VENDOR_STAMP): $(NODE_STAMP) Makefile
 
 # --- Run -------------------------------------------------------------------------
 
-run: venv assets
+run: venv assets print-deps
 	$(VENV)/bin/recordbase init --config $(CONFIG) --demo-data --if-missing
 	$(VENV)/bin/recordbase serve --host $(HOST) --port $(PORT)
 
@@ -90,6 +91,8 @@ system-deps:
 	@missing=""; \
 	test -x $(CHROMIUM) || missing="$$missing chromium"; \
 	test -x $(PG_BINDIR)/initdb || missing="$$missing postgresql-15"; \
+	test -f $(FONT_FILE) || missing="$$missing fonts-dejavu-core"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" -ne 0 ]; then \
 		echo "error: missing Debian packages:$$missing; install them as root:" >&2; \
@@ -99,6 +102,18 @@ system-deps:
 	echo "installing Debian packages:$$missing"; \
 	apt-get update -q; \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
+
+# Printing needs the DejaVu fonts (Cyrillic and Armenian in PDFs); make run installs
+# them as root like system-deps does (tests also need poppler-utils' pdftoppm).
+print-deps:
+	@test -f $(FONT_FILE) && exit 0; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		echo "error: the DejaVu fonts are missing; install them as root:" >&2; \
+		echo "  apt-get update && apt-get install -y fonts-dejavu-core" >&2; \
+		exit 1; \
+	fi; \
+	apt-get update -q; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-dejavu-core
 
 lint: venv
 	$(VENV)/bin/ruff check platform tests

@@ -99,6 +99,11 @@ def init(
         create_system_tables(rt.engine)
         plan = configio.apply_config(rt, config)
         click.echo(f"Created {len(plan.steps)} structure steps from {config_dir}.")
+        from recordbase.printing.configfiles import import_templates
+
+        templates = import_templates(rt.prints, config_dir, user_id=None)
+        if templates:
+            click.echo(f"Print templates: {', '.join(templates)}.")
         if demo_data:
             counts = configio.load_demo_data(rt, config_dir, user_id=None)
             click.echo("Demo records: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -232,8 +237,10 @@ def _safe_url(url: str) -> str:
 
 def _register_groups() -> None:
     from recordbase.cli_schema import schema
+    from recordbase.printing.cli import prints
 
     main.add_command(schema)
+    main.add_command(prints)
 
 
 _register_groups()

@@ -68,12 +68,15 @@ def check_locale(locale: str) -> str:
     return locale
 
 
-def number(value: Any, places: int | None = None, locale: str = "ru") -> str:
-    """``1234.5`` → ``1 234,50`` (ru, hy) or ``1,234.50`` (en); '' for an empty value."""
+def number(value: Any, places: int | None = None, locale: str = "ru", trim: bool = False) -> str:
+    """``1234.5`` → ``1 234,50`` (ru, hy) or ``1,234.50`` (en); '' for an empty value.
+    ``trim`` drops zeros after the point (a quantity of ``2.000`` prints as ``2``)."""
     check_locale(locale)
     amount = to_decimal(value)
     if amount is None:
         return ""
+    if trim and places is None:
+        amount = amount.quantize(1) if amount == amount.to_integral_value() else amount.normalize()
     if places is not None:
         if not 0 <= places <= 10:
             raise FormatError("Between 0 and 10 places after the point.")

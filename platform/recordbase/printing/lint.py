@@ -33,7 +33,7 @@ CONTEXT_NAMES = frozenset(
 )
 HELPER_NAMES = frozenset(
     {"money", "number", "date", "amount_in_words", "vat_totals", "vat_rates", "qr_payload",
-     "payment_qr", "show", "label", "fields", "title", "image", "file_uri"}
+     "payment_qr", "show", "label", "fields", "title", "image", "file_uri", "initials"}
 )
 USER_KEYS = frozenset({"id", "login", "name", "role"})
 

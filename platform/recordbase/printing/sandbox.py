@@ -196,6 +196,16 @@ def image(file_id: Any, width: str = "", height: str = "") -> Markup:
     return Markup('<img src="{}" style="{}">').format(file_uri(file_id), style)
 
 
+def initials(name: Any) -> str:
+    """``Петров Пётр Петрович`` → ``Петров П. П.`` (a signature's transcript)."""
+    if name is None:
+        return ""
+    parts = str(name).split()
+    if len(parts) < 2:
+        return str(name)
+    return parts[0] + " " + " ".join(f"{p[0]}." for p in parts[1:3] if p)
+
+
 def make_helpers(locale: str, today: dt.date) -> dict[str, Any]:
     """The helper functions and filters of one render, defaulting to its locale."""
     words_lang = locale if locale in ("ru", "en") else "ru"
@@ -203,8 +213,10 @@ def make_helpers(locale: str, today: dt.date) -> dict[str, Any]:
     def money(value: Any, currency: str = "RUB", locale: str = locale, sign: bool = True) -> str:
         return formats.money(value, currency, locale, sign)
 
-    def number(value: Any, places: int | None = None, locale: str = locale) -> str:
-        return formats.number(value, places, locale)
+    def number(
+        value: Any, places: int | None = None, locale: str = locale, trim: bool = False
+    ) -> str:
+        return formats.number(value, places, locale, trim)
 
     def date(value: Any, style: str = "short", locale: str = locale) -> str:
         return formats.date(value, style, locale)
@@ -233,6 +245,7 @@ def make_helpers(locale: str, today: dt.date) -> dict[str, Any]:
         "title": record_title,
         "image": image,
         "file_uri": file_uri,
+        "initials": initials,
         "today": today,
     }
     filters: dict[str, Any] = {

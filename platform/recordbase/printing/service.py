@@ -232,10 +232,19 @@ class PrintService:
         report = lint.Linter(catalog, self.company_entity).lint(body, entity, scope=scope)
         return [p.as_json() for p in report.problems]
 
-    def report(self, catalog: Catalog, entity: EntityDef, stored: StoredTemplate) -> lint.Report:
-        """The template checked against this catalog (cached per revision and version)."""
+    def lint_or_raise(self, entity_name: str, body: str, scope: str = "record") -> None:
+        """Raise a TemplateError with line numbers unless ``body`` fits the live schema."""
+        catalog = self.cache.current()
+        self._check(catalog, catalog.entity(entity_name), body, scope)
+
+    def report(
+        self, catalog: Catalog, entity: EntityDef, stored: StoredTemplate, *, cached: bool = True
+    ) -> lint.Report:
+        """The template checked against this catalog (cached per revision and version, for
+        catalogs of the cache; a structural change in progress has a catalog of its own,
+        with the version it will commit under, so its checks are not kept)."""
         key = (f"{stored.revision_id}", catalog.version)
-        found = self._lint.get(key)
+        found = self._lint.get(key) if cached else None
         if found is None:
             source = stored.body
             if stored.kind == "docx":
@@ -243,10 +252,11 @@ class PrintService:
             found = lint.Linter(catalog, self.company_entity).lint(
                 source, entity, scope=stored.scope
             )
-            with self._lock:
-                if len(self._lint) > 2000:
-                    self._lint.clear()
-                self._lint[key] = found
+            if cached:
+                with self._lock:
+                    if len(self._lint) > 2000:
+                        self._lint.clear()
+                    self._lint[key] = found
         return found
 
     def _docx_source(self, content: bytes) -> str:
@@ -463,7 +473,7 @@ class PrintService:
                 owner = catalog.entity_by_id(stored.entity_id)
             except NotFound:
                 continue
-            out.append((owner, stored, self.report(catalog, owner, stored)))
+            out.append((owner, stored, self.report(catalog, owner, stored, cached=False)))
         return out
 
 
