@@ -109,6 +109,25 @@ def write(engine: sa.Engine, *, rebuild: bool = False) -> Iterator[sa.Connection
                 _raw_pragma(conn, "PRAGMA foreign_keys = ON")
 
 
+@contextmanager
+def prepared_statements(conn: sa.Connection) -> Iterator[None]:
+    """PostgreSQL: let psycopg prepare the statements run meanwhile on ``conn``.
+
+    ``make_engine`` switches preparing off; a bulk ``executemany`` of one UPDATE is
+    about twice as fast prepared, and it returns no rows, so no later change of a
+    column's type can invalidate it."""
+    raw = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
+    if raw is None:
+        yield
+        return
+    saved = raw.prepare_threshold
+    raw.prepare_threshold = 5  # psycopg's default
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = saved
+
+
 def _raw_pragma(conn: sa.Connection, statement: str) -> None:
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None

@@ -135,13 +135,19 @@ class Writer(threading.Thread):
             carried = {k: v for k, v in logical.items() if names.get(k, k) is not None}
             body = {str(names.get(k, k)): v for k, v in carried.items()}
             try:
-                return call(body), carried
+                item = call(body)
             except ValidationError as exc:
                 stale = set(exc.fields) & {names["note"], names["tag"]}
                 if not stale or set(exc.fields) - stale or time.monotonic() > deadline:
                     raise
                 self.tally.stale_names += 1
                 time.sleep(0.001)
+                continue
+            echoed = {name: item.get(name) for name in body}
+            # the answer shows what was written; qty in the type the field has now
+            assert {k: _number(v) if k == "qty" else v for k, v in echoed.items()} == body, (
+                body, item)
+            return item, carried
 
     def create(self) -> None:
         item, carried = self.send(
@@ -173,6 +179,12 @@ class Writer(threading.Thread):
             self.tally.expected_conflicts += 1
             return
         raise AssertionError(f"a stale version {stale} of record {record_id} was accepted")
+
+
+def _number(value: Any) -> Any:
+    """7 and "7.00" are the same number (the field may be an integer or a decimal now)."""
+    number = decimal.Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else number
 
 
 # --- the structural changes ------------------------------------------------------------------

@@ -203,6 +203,7 @@ def owners_of(rt: Runtime) -> dict[int, int]:
 class Child:
     proc: subprocess.Popen[str]
     lines: queue.Queue[str | None]
+    pump: threading.Thread
     seen: list[str]
 
     def wait_for(self, prefix: str) -> str:
@@ -241,12 +242,15 @@ def start_child(url: str, op: str, stage: str) -> Child:
 
     def pump() -> None:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
+        try:
+            for line in proc.stdout:
+                lines.put(line.rstrip("\n"))
+        finally:
+            lines.put(None)
 
-    threading.Thread(target=pump, daemon=True).start()
-    return Child(proc, lines, [])
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    return Child(proc, lines, reader, [])
 
 
 @pytest.fixture
@@ -258,6 +262,7 @@ def child_guard() -> Iterator[list[Child]]:
         if child.proc.poll() is None:
             child.proc.kill()
             child.proc.wait(timeout=EXIT_TIMEOUT_S)
+        child.pump.join(EXIT_TIMEOUT_S)  # the pipe is at its end once the child is gone
         for stream in (child.proc.stdout, child.proc.stderr):
             if stream is not None:
                 stream.close()

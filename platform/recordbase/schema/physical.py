@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from recordbase import db
 from recordbase.catalog import Catalog
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema import ddl
@@ -113,11 +114,12 @@ def swap_column(
         .values({temp: sa.bindparam("value", type_=column.type)})
     )
     items = list(values.items())
-    for start in range(0, len(items), BATCH):
-        chunk = items[start : start + BATCH]
-        conn.execute(stmt, [{"rid": rid, "value": value} for rid, value in chunk])
-        if progress is not None:
-            progress(start + len(chunk), len(items))
+    with db.prepared_statements(conn):
+        for start in range(0, len(items), BATCH):
+            chunk = items[start : start + BATCH]
+            conn.execute(stmt, [{"rid": rid, "value": value} for rid, value in chunk])
+            if progress is not None:
+                progress(start + len(chunk), len(items))
     drop_field_indexes(conn, entity, new)
     backup = spare_name(conn, table.name, new.column, "b")
     rename_column(conn, table.name, new.column, backup)
