@@ -57,12 +57,14 @@ def to_png(content: bytes, target: Path, resolution: int = 80) -> list[Path]:
     """The PDF's pages as PNG files (Debian's poppler-utils: ``pdftoppm``)."""
     binary = shutil.which("pdftoppm")
     assert binary, "pdftoppm is missing: apt-get install poppler-utils (make test does it)"
+    for old in target.parent.glob(target.name + "-*.png"):
+        old.unlink()
     pdf = target.with_suffix(".pdf")
     pdf.write_bytes(content)
     subprocess.run(
         [binary, "-png", "-r", str(resolution), str(pdf), str(target)], check=True, timeout=60
     )
-    return sorted(target.parent.glob(target.name + "*.png"))
+    return sorted(target.parent.glob(target.name + "-*.png"))
 
 
 def invoice_id(rt: Runtime, number_suffix: str = "") -> int:

@@ -400,8 +400,11 @@ class PrintService:
                     **common,
                     "record": view,
                     "related": {
-                        name: [loader.view(catalog.entity(n), i, 1) for n, i in pairs]
-                        for name, pairs in related.get(record_id, {}).items()
+                        name: [
+                            loader.view(catalog.entity(n), i, 1)
+                            for n, i in related.get(record_id, {}).get(name, [])
+                        ]
+                        for name in sorted(report.related or ())
                     },
                 }
                 for record_id, view in zip(ids, views, strict=True)
