@@ -8,8 +8,15 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from recordbase.api import auth, entities, files, openapi, problems, records  # noqa: F401
-    from recordbase.api import prints  # noqa: F401
+    from recordbase.api import (  # noqa: F401
+        auth,
+        entities,
+        files,
+        openapi,
+        prints,
+        problems,
+        records,
+    )
     from recordbase.api.jsonio import OrjsonProvider
 
     app.json = OrjsonProvider(app)
