@@ -27,11 +27,16 @@ class Context:
     def __init__(self, database: str | None) -> None:
         self.database = database or default_database_url()
         self._runtime: Runtime | None = None
+        #: a CLI run that opens the database is a launch (demo mode counts them)
+        self.count_launch = True
 
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
             self._runtime = make_runtime(self.database)
+            if self.count_launch:
+                self._runtime.licence.count_launch()
+                self._runtime.audit.apply_retention()
         return self._runtime
 
     def close(self) -> None:
@@ -141,21 +146,37 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("login")
-@click.option("--role", type=click.Choice(["admin", "user"]), default="user", show_default=True)
+@click.option("--role", default="user", show_default=True, help="admin, user or a custom role.")
 @click.option("--name", default="", help="Display name.")
+@click.option("--email", default=None, help="E-mail address.")
+@click.option("--group", default=None, help="Group (for the row rule \"group\").")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_context
-def users_create(state: Context, login: str, role: str, name: str, password_stdin: bool) -> None:
+def users_create(
+    state: Context,
+    login: str,
+    role: str,
+    name: str,
+    email: str | None,
+    group: str | None,
+    password_stdin: bool,
+) -> None:
     """Create a user."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = read_password(password_stdin)
     try:
-        user = state.runtime.users.create(login, password, role=role, name=name)
+        user = state.runtime.users.create(
+            login, password, role=role, name=name, email=email, group=group
+        )
     except RecordbaseError as exc:
         fail(describe_error(exc))
     click.echo(f"Created {user.role} {user.login} (id {user.id}).")
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
 
 
 @main.group()
@@ -236,11 +257,15 @@ def _safe_url(url: str) -> str:
 
 
 def _register_groups() -> None:
+    from recordbase.cli_licence import licence
     from recordbase.cli_schema import schema
+    from recordbase.cli_users import register_user_commands
     from recordbase.printing.cli import prints
 
     main.add_command(schema)
     main.add_command(prints)
+    main.add_command(licence)
+    register_user_commands(users)
 
 
 _register_groups()

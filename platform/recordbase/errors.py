@@ -95,6 +95,13 @@ class LicenceRestriction(PermissionDenied):
     title = "Not allowed by the licence"
 
 
+class TooManyAttempts(RecordbaseError):
+    """Raised when sign-in is refused for a while after repeated failures (throttling)."""
+
+    status = 429
+    title = "Too many attempts"
+
+
 class PayloadTooLarge(RecordbaseError):
     """Raised when a request body exceeds the configured size or nesting limits."""
 

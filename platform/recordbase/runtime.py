@@ -8,13 +8,16 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from recordbase import db, systables
+from recordbase.access import AccessService
+from recordbase.audit import AuditService
 from recordbase.catalog import CatalogCache
 from recordbase.fields import builtin_registry
 from recordbase.fields.registry import FieldTypeRegistry
 from recordbase.files import FileService
+from recordbase.licence import LicenceService, ensure_licence_row
 from recordbase.printing import PrintService, register_dependents
 from recordbase.records.service import RecordService
-from recordbase.schema.policy import AllowStructureChanges, StructurePolicy
+from recordbase.schema.policy import LicencePolicy, StructurePolicy
 from recordbase.schema.service import SchemaService
 from recordbase.users import UserService
 
@@ -29,6 +32,9 @@ class Runtime:
     users: UserService
     files: FileService
     prints: PrintService
+    licence: LicenceService
+    access: AccessService
+    audit: AuditService
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -44,6 +50,9 @@ def make_runtime(
     engine = db.make_engine(url, **engine_kwargs)
     registry = builtin_registry()
     cache = CatalogCache(engine, registry)
+    licence = LicenceService(engine)
+    audit = AuditService(engine)
+    access = AccessService(engine, cache)
     files = FileService(engine)
     prints = PrintService(engine, cache, files)
     register_dependents(prints, registry)
@@ -51,11 +60,14 @@ def make_runtime(
         engine=engine,
         registry=registry,
         cache=cache,
-        schema=SchemaService(engine, cache, policy or AllowStructureChanges()),
-        records=RecordService(engine, cache),
-        users=UserService(engine, hash_profile=hash_profile),
+        schema=SchemaService(engine, cache, policy or LicencePolicy(licence)),
+        records=RecordService(engine, cache, access=access, audit=audit),
+        users=UserService(engine, hash_profile=hash_profile, licence=licence, audit=audit),
         files=files,
         prints=prints,
+        licence=licence,
+        access=access,
+        audit=audit,
     )
 
 
@@ -72,6 +84,8 @@ def create_system_tables(engine: sa.Engine) -> None:
                     id=1, version=1, changed_at=systables.utcnow()
                 )
             )
+        ensure_licence_row(conn)
+        AccessService.ensure_builtin_roles(conn)
 
 
 def is_initialised(engine: sa.Engine) -> bool:

@@ -112,6 +112,9 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("password_hash", sa.String(300), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    # the manager's group: the row rule "group" lets a role reach its colleagues' records
+    sa.Column("group_name", sa.String(100), nullable=True),
+    sa.Column("password_changed_at", UTCDateTime, nullable=True),
 )
 
 sessions = sa.Table(
@@ -127,6 +130,10 @@ sessions = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
     sa.Column("last_seen", UTCDateTime, nullable=False, default=utcnow),
     sa.Column("ended_at", UTCDateTime, nullable=True),
+    # a personal API token's name; empty for sign-in sessions
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("ended_reason", sa.String(40), nullable=True),
+    sa.Index("ix_rb_sessions_live", "ended_at", "last_seen"),
 )
 
 files = sa.Table(
@@ -180,6 +187,95 @@ saved_views = sa.Table(
     #: the list's query string (filters, sort, columns, search), as the web list reads it
     sa.Column("query", sa.Text, nullable=False, default=""),
     sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+
+# --- security: licence, rights, sign-in throttling, audit ---------------------------
+# Owned by the users/rights/licence work (recordbase.licence, access, audit, users).
+
+licence = sa.Table(
+    "rb_licence",
+    system_metadata,
+    # one row (id 1): the installed key, the demo launch count; also the seat lock
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("key_text", sa.Text, nullable=True),
+    sa.Column("installed_at", UTCDateTime, nullable=True),
+    sa.Column("launches", sa.Integer, nullable=False, default=0),
+    sa.Column("demo_ended", sa.Boolean, nullable=False, default=False),
+)
+
+settings = sa.Table(
+    "rb_settings",
+    system_metadata,
+    sa.Column("name", sa.String(63), primary_key=True),
+    sa.Column("value", json_text(), nullable=True),
+)
+
+roles = sa.Table(
+    "rb_roles",
+    system_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(40), nullable=False, unique=True),
+    sa.Column("label", sa.String(200), nullable=False, default=""),
+    # what the role may do on entities it has no permission row for: "all" or "none"
+    sa.Column("default_access", sa.String(10), nullable=False, default="none"),
+)
+
+permissions = sa.Table(
+    "rb_permissions",
+    system_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("role_id", sa.Integer, sa.ForeignKey("rb_roles.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("entity_id", sa.Integer, sa.ForeignKey("rb_entities.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("actions", json_text(), nullable=False, default=list),
+    # which rows: "all", "own" (owner is the user) or "group" (owner in the user's group)
+    sa.Column("row_rule", sa.String(10), nullable=False, default="all"),
+    # the rows outside the rule: "read" (read only) or "hidden"
+    sa.Column("others", sa.String(10), nullable=False, default="hidden"),
+    # a user field naming the owner; None: created_by
+    sa.Column("owner_field", sa.String(63), nullable=True),
+    sa.UniqueConstraint("role_id", "entity_id", name="uq_rb_permissions_role_entity"),
+)
+
+field_permissions = sa.Table(
+    "rb_field_permissions",
+    system_metadata,
+    sa.Column("role_id", sa.Integer, sa.ForeignKey("rb_roles.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("field_id", sa.Integer, sa.ForeignKey("rb_fields.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("access", sa.String(10), nullable=False),  # "hidden" or "read_only"
+)
+
+sign_in_attempts = sa.Table(
+    "rb_sign_in_attempts",
+    system_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False, default=utcnow),
+    sa.Column("login", sa.String(150), nullable=False),
+    sa.Column("address", sa.String(64), nullable=True),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Index("ix_rb_sign_in_attempts_login", "login", "at"),
+    sa.Index("ix_rb_sign_in_attempts_address", "address", "at"),
+)
+
+audit = sa.Table(
+    "rb_audit",
+    system_metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False, default=utcnow),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("rb_users.id", ondelete="SET NULL")),
+    sa.Column("login", sa.String(150), nullable=True),  # kept when the user is deleted
+    sa.Column("address", sa.String(64), nullable=True),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("entity", sa.String(63), nullable=True),
+    sa.Column("record_id", sa.BigInteger, nullable=True),
+    sa.Column("details", json_text(), nullable=True),
+    sa.Index("ix_rb_audit_at", "at"),
+    sa.Index("ix_rb_audit_record", "entity", "record_id"),
+    sa.Index("ix_rb_audit_user", "user_id", "at"),
 )
 
 # --- print templates (recordbase.printing) ----------------------------------------

@@ -1,30 +1,52 @@
-"""Users, password hashing and session tokens (API tokens and browser sessions).
+"""Users, password hashing and session tokens (API tokens, browser sessions, personal tokens).
 
 Tokens are random 256-bit strings handed to the client once; only their SHA-256
 is stored, so a copy of the database does not hold usable tokens. Passwords are
-hashed with argon2id.
+hashed with argon2id. Every live session holds a licence seat (see
+``recordbase.sessions``); the licence also caps the number of active users, and
+the users beyond the cap (after a downgrade) cannot sign in until a place exists.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from recordbase import db, systables
-from recordbase.errors import AuthenticationError, Conflict, ValidationError
+from recordbase import db, systables, throttle
+from recordbase.audit import AuditService
+from recordbase.errors import (
+    AuthenticationError,
+    Conflict,
+    LicenceRestriction,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from recordbase.licence import LicenceService, LicenceState
 from recordbase.names import check_label
+from recordbase.sessions import (
+    LAST_SEEN_RESOLUTION,
+    PERSONAL,
+    SESSION_IDLE,
+    SESSION_MAX_AGE,
+    claim_seat,
+    seat_condition,
+)
 
-ROLES = ("admin", "user")
+BUILTIN_ROLES = ("admin", "user")
+ROLES = BUILTIN_ROLES  # kept for callers that list the built-in roles
+SESSION_KINDS = ("api", "web", PERSONAL)
 MIN_PASSWORD_LENGTH = 10
-SESSION_IDLE = dt.timedelta(hours=12)
-LAST_SEEN_RESOLUTION = dt.timedelta(seconds=60)
+__all__ = ["LAST_SEEN_RESOLUTION", "SESSION_IDLE", "User", "UserService"]
 
 #: argon2id parameter sets: RFC 9106's low-memory profile in production; the
 #: cheapest one only where a test suite creates hundreds of users
@@ -33,22 +55,30 @@ HASH_PROFILES = {"rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY, "cheapest":
 
 @dataclass(frozen=True)
 class User:
+    """A signed-in user, as services see the caller (``actor``)."""
+
     id: int
     login: str
     name: str
     role: str
     session_id: int | None = None
+    group: str | None = None
+    address: str | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def at(self, address: str | None) -> User:
+        """The same user, seen from ``address`` (recorded in the audit log)."""
+        return dataclasses.replace(self, address=address)
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, *, login: str | None = None) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
             f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.",
@@ -59,49 +89,123 @@ def check_password_rules(password: str) -> None:
             "The password is longer than 1024 characters.",
             fields={"password": "At most 1024 characters."},
         )
+    if login and password.strip().lower() == login.strip().lower():
+        raise ValidationError(
+            "The password must not be the login.", fields={"password": "Same as the login."}
+        )
+
+
+def _user_of(row: Any, **extra: Any) -> User:
+    return User(
+        id=row["id"],
+        login=row["login"],
+        name=row["name"],
+        role=row["role"],
+        group=row["group_name"],
+        **extra,
+    )
+
+
+def user_json(row: Any, licensed: bool) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "login": row["login"],
+        "name": row["name"],
+        "email": row["email"],
+        "role": row["role"],
+        "group": row["group_name"],
+        "active": bool(row["active"]),
+        # False: active, but beyond the licence's user count (after a downgrade)
+        "licensed": licensed,
+        "created_at": row["created_at"].isoformat(),
+    }
 
 
 class UserService:
-    def __init__(self, engine: sa.Engine, *, hash_profile: str = "rfc9106_low_memory") -> None:
+    """The users directory, passwords, sign-in and sessions."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        hash_profile: str = "rfc9106_low_memory",
+        licence: LicenceService | None = None,
+        audit: AuditService | None = None,
+    ) -> None:
         self.engine = engine
         self.hasher = PasswordHasher.from_parameters(HASH_PROFILES[hash_profile])
+        self.licence = licence or LicenceService(engine)
+        self.audit = audit or AuditService(engine)
         # verified against when the login is unknown, so both paths cost the same time
         self._dummy_hash = self.hasher.hash("recordbase-dummy-password")
 
-    def create(self, login: str, password: str, *, role: str = "user", name: str = "") -> User:
+    # --- the directory -----------------------------------------------------------------
+
+    def create(
+        self,
+        login: str,
+        password: str,
+        *,
+        role: str = "user",
+        name: str = "",
+        email: str | None = None,
+        group: str | None = None,
+        actor: User | None = None,
+    ) -> User:
         login = login.strip()
         if not login or len(login) > 150 or any(ch.isspace() for ch in login):
             raise ValidationError(
                 "The login must be 1 to 150 characters without spaces.",
                 fields={"login": "1 to 150 characters, no spaces."},
             )
-        if role not in ROLES:
-            raise ValidationError(
-                f"The role must be one of: {', '.join(ROLES)}.", fields={"role": "Unknown role."}
-            )
-        check_password_rules(password)
+        check_password_rules(password, login=login)
         display = check_label(name, "user", "name") if name else login
+        values = {"email": _email(email), "group_name": _group(group)}
         with db.write(self.engine) as conn:
-            exists = conn.execute(
-                sa.select(systables.users.c.id).where(systables.users.c.login == login)
-            ).first()
+            _check_role(conn, role)
+            state = self.licence.lock(conn)
+            users = systables.users
+            exists = conn.execute(sa.select(users.c.id).where(users.c.login == login)).first()
             if exists:
                 raise Conflict(
                     f"A user with the login {login!r} already exists.",
                     fields={"login": "Already taken."},
                 )
+            self._check_user_count(conn, state, adding=1)
             user_id = conn.execute(
-                sa.insert(systables.users)
+                sa.insert(users)
                 .values(
                     login=login,
                     name=display,
                     role=role,
                     active=True,
                     password_hash=self.hasher.hash(password),
+                    password_changed_at=systables.utcnow(),
+                    **values,
                 )
-                .returning(systables.users.c.id)
+                .returning(users.c.id)
             ).scalar_one()
-        return User(id=user_id, login=login, name=display, role=role)
+            self.audit.record(
+                conn, "user.create", actor=actor, entity="users", record_id=user_id,
+                details={"login": login, "role": role},
+            )
+        return User(id=user_id, login=login, name=display, role=role, group=values["group_name"])
+
+    def _check_user_count(self, conn: sa.Connection, state: LicenceState, adding: int) -> None:
+        limit = state.tier.users
+        if limit is None:
+            return
+        users = systables.users
+        active = conn.execute(
+            sa.select(sa.func.count()).select_from(users).where(users.c.active.is_(True))
+        ).scalar_one()
+        if active + adding > limit:
+            raise LicenceRestriction(
+                f"The {state.tier.name} tier allows {_users(limit)} and {active} already "
+                f"{'are' if active != 1 else 'is'} active; deactivate one or install a larger "
+                "licence.",
+                extra={"tier": state.tier.name, "users_max": limit, "users": active},
+            )
 
     def count(self) -> int:
         with db.read(self.engine) as conn:
@@ -109,31 +213,231 @@ class UserService:
                 conn.execute(sa.select(sa.func.count()).select_from(systables.users)).scalar_one()
             )
 
-    def authenticate(self, login: str, password: str) -> User:
+    def count_active(self, conn: sa.Connection) -> int:
+        users = systables.users
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(users).where(users.c.active.is_(True))
+            ).scalar_one()
+        )
+
+    def list_users(self) -> list[dict[str, Any]]:
+        users = systables.users
+        with db.read(self.engine) as conn:
+            state = self.licence.state(conn)
+            rows = conn.execute(sa.select(users).order_by(users.c.id)).mappings().all()
+            allowed = self._licensed_ids(conn, state)
+        return [user_json(r, allowed is None or r["id"] in allowed) for r in rows]
+
+    def get(self, user_id: int) -> dict[str, Any]:
+        for item in self.list_users():
+            if item["id"] == user_id:
+                return item
+        raise NotFound(f"There is no user with id {user_id}.")
+
+    def _licensed_ids(self, conn: sa.Connection, state: LicenceState) -> set[int] | None:
+        """The active users within the licence's user count (admins first, then oldest)."""
+        if state.tier.users is None:
+            return None
+        users = systables.users
+        rows = conn.execute(
+            sa.select(users.c.id)
+            .where(users.c.active.is_(True))
+            .order_by(sa.case((users.c.role == "admin", 0), else_=1), users.c.id)
+            .limit(state.tier.users)
+        ).scalars()
+        return set(rows)
+
+    def update(self, user_id: int, data: Any, *, actor: User | None = None) -> dict[str, Any]:
+        """Change name, e-mail, role, group or the active flag (an administrator's action)."""
+        allowed = {"name", "email", "role", "group", "active"}
+        if not isinstance(data, dict) or set(data) - allowed:
+            raise ValidationError(
+                f"A user change is a JSON object with some of: {', '.join(sorted(allowed))}.",
+                fields={k: "Cannot be changed here." for k in (set(data) - allowed)}
+                if isinstance(data, dict)
+                else {},
+            )
+        users = systables.users
+        with db.write(self.engine) as conn:
+            state = self.licence.lock(conn)
+            row = conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
+            if row is None:
+                raise NotFound(f"There is no user with id {user_id}.")
+            values: dict[str, Any] = {}
+            if "name" in data:
+                values["name"] = check_label(str(data["name"] or ""), "user", "name")
+            if "email" in data:
+                values["email"] = _email(data["email"])
+            if "group" in data:
+                values["group_name"] = _group(data["group"])
+            if "role" in data:
+                _check_role(conn, data["role"])
+                values["role"] = data["role"]
+            if "active" in data:
+                if not isinstance(data["active"], bool):
+                    raise ValidationError("active is true or false.", fields={"active": "Boolean."})
+                values["active"] = data["active"]
+                if data["active"] and not row["active"]:
+                    self._check_user_count(conn, state, adding=1)
+            self._keep_an_admin(conn, row, values)
+            if values:
+                conn.execute(sa.update(users).where(users.c.id == user_id).values(values))
+            if values.get("active") is False or values.get("role", row["role"]) != row["role"]:
+                self._end_all(conn, user_id, "account_changed")
+            before = {k: row[k] for k in values}
+            self.audit.record(
+                conn, "user.update", actor=actor, entity="users", record_id=user_id,
+                details={"changes": {k: [before[k], values[k]] for k in values}},
+            )
+        return self.get(user_id)
+
+    def _keep_an_admin(self, conn: sa.Connection, row: Any, values: dict[str, Any]) -> None:
+        demoted = row["role"] == "admin" and (
+            values.get("role", "admin") != "admin" or values.get("active") is False
+        )
+        if not demoted:
+            return
+        users = systables.users
+        others = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(users)
+            .where(users.c.role == "admin", users.c.active.is_(True), users.c.id != row["id"])
+        ).scalar_one()
+        if not others:
+            raise Conflict("This is the last active administrator; make another one first.")
+
+    # --- passwords -----------------------------------------------------------------------
+
+    def change_password(self, user: User, current: str, new: str) -> None:
+        """The user's own change: the current password is required; other sessions end."""
+        users = systables.users
+        with db.read(self.engine) as conn:
+            stored = conn.execute(
+                sa.select(users.c.password_hash).where(users.c.id == user.id)
+            ).scalar()
+        if not self._verify(stored, current):
+            self.audit.log("auth.password_change_failed", actor=user)
+            raise AuthenticationError(
+                "The current password is wrong; the password was not changed.",
+                fields={"current_password": "Wrong password."},
+            )
+        if secrets.compare_digest(current.encode(), new.encode()):
+            raise ValidationError(
+                "The new password is the same as the current one.",
+                fields={"new_password": "Same as the current password."},
+            )
+        self._set_password(user.id, new, actor=user, keep_session=user.session_id)
+
+    def reset_password(self, user_id: int, new: str, *, actor: User | None = None) -> None:
+        """An administrator sets a new password; every session of that user ends."""
+        self._set_password(user_id, new, actor=actor, keep_session=None)
+
+    def _set_password(
+        self, user_id: int, new: str, *, actor: User | None, keep_session: int | None
+    ) -> None:
+        users = systables.users
+        with db.write(self.engine) as conn:
+            login = conn.execute(sa.select(users.c.login).where(users.c.id == user_id)).scalar()
+            if login is None:
+                raise NotFound(f"There is no user with id {user_id}.")
+            check_password_rules(new, login=login)
+            conn.execute(
+                sa.update(users)
+                .where(users.c.id == user_id)
+                .values(password_hash=self.hasher.hash(new), password_changed_at=systables.utcnow())
+            )
+            self._end_all(conn, user_id, "password_changed", keep=keep_session)
+            own = actor is not None and actor.id == user_id
+            action = "auth.password_change" if own else "user.password_reset"
+            self.audit.record(conn, action, actor=actor, entity="users", record_id=user_id)
+
+    def _verify(self, stored: str | None, password: str) -> bool:
+        try:
+            self.hasher.verify(stored or self._dummy_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+        return stored is not None
+
+    # --- signing in ----------------------------------------------------------------------
+
+    def authenticate(self, login: str, password: str, *, address: str | None = None) -> User:
+        """The user with these credentials; throttled per account and per address."""
+        throttle.check(self.engine, login, address)
         users = systables.users
         with db.read(self.engine) as conn:
             row = conn.execute(sa.select(users).where(users.c.login == login)).mappings().first()
         stored = row["password_hash"] if row and row["active"] else None
-        try:
-            self.hasher.verify(stored or self._dummy_hash, password)
-            ok = stored is not None
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
+        ok = self._verify(stored, password)
+        with db.write(self.engine) as conn:
+            throttle.note(conn, login, address, success=ok)
+            if not ok or row is None:
+                self.audit.record(
+                    conn, "auth.sign_in_failed", login=login[:150], address=address,
+                    details={"reason": "wrong login or password"},
+                )
         if not ok or row is None:
             raise AuthenticationError("The login or the password is wrong.")
-        return User(id=row["id"], login=row["login"], name=row["name"], role=row["role"])
+        user = _user_of(row, address=address)
+        with db.read(self.engine) as conn:
+            self._check_licensed(conn, user.id)
+        return user
 
-    def open_session(self, user: User, *, kind: str, address: str | None) -> str:
+    def _check_licensed(self, conn: sa.Connection, user_id: int) -> None:
+        state = self.licence.state(conn)
+        allowed = self._licensed_ids(conn, state)
+        if allowed is not None and user_id not in allowed:
+            raise LicenceRestriction(
+                f"This account is inactive: the {state.tier.name} tier allows "
+                f"{_users(state.tier.users)} and it is beyond them. It becomes usable "
+                "again when a place exists (a larger licence or another user deactivated).",
+                extra={"tier": state.tier.name, "users_max": state.tier.users},
+            )
+
+    def open_session(
+        self,
+        user: User,
+        *,
+        kind: str,
+        address: str | None,
+        take_over: bool = False,
+        name: str | None = None,
+    ) -> str:
+        """A new session token for ``user``; takes a licence seat or refuses.
+
+        ``take_over`` lets the sign-in end the longest-idle session idle past the
+        ``seat_takeover_minutes`` setting when every seat is taken.
+        """
+        if kind not in SESSION_KINDS:
+            raise ValueError(f"unknown session kind {kind!r}")
         token = secrets.token_urlsafe(32)
+        now = systables.utcnow()
         with db.write(self.engine) as conn:
-            conn.execute(
-                sa.insert(systables.sessions).values(
+            taken = None
+            if kind == PERSONAL:
+                # holds no seat until its first use
+                last_seen = now - SESSION_IDLE - dt.timedelta(seconds=1)
+            else:
+                last_seen = now
+                taken = claim_seat(conn, self.licence, take_over=take_over)
+            session_id = conn.execute(
+                sa.insert(systables.sessions)
+                .values(
                     token_hash=hash_token(token),
                     user_id=user.id,
                     kind=kind,
                     address=(address or "")[:64],
+                    created_at=now,
+                    last_seen=last_seen,
+                    name=name,
                 )
-            )
+                .returning(systables.sessions.c.id)
+            ).scalar_one()
+            details: dict[str, Any] = {"kind": kind, "session_id": session_id}
+            if taken is not None:
+                details["took_over_session"] = taken
+            action = "auth.personal_token" if kind == PERSONAL else "auth.sign_in"
+            self.audit.record(conn, action, actor=user.at(address or user.address), details=details)
         return token
 
     def resolve(self, token: str) -> User:
@@ -145,15 +449,13 @@ class UserService:
             row = (
                 conn.execute(
                     sa.select(
-                        sessions.c.id,
+                        sessions.c.id.label("session_id"),
                         sessions.c.token_hash,
+                        sessions.c.kind,
+                        sessions.c.created_at.label("session_created_at"),
                         sessions.c.last_seen,
                         sessions.c.ended_at,
-                        users.c.id.label("user_id"),
-                        users.c.login,
-                        users.c.name,
-                        users.c.role,
-                        users.c.active,
+                        users,
                     )
                     .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
                     .where(sessions.c.token_hash == digest)
@@ -161,31 +463,173 @@ class UserService:
                 .mappings()
                 .first()
             )
-        if row is None or not hmac.compare_digest(row["token_hash"], digest):
-            raise AuthenticationError("The token is not valid; sign in again.")
-        if row["ended_at"] is not None or not row["active"]:
-            raise AuthenticationError("This session has ended; sign in again.")
-        if now - row["last_seen"] > SESSION_IDLE:
-            self.end_session(row["id"])
-            raise AuthenticationError("This session expired after a long idle time; sign in again.")
-        if now - row["last_seen"] > LAST_SEEN_RESOLUTION:
+            if row is None or not hmac.compare_digest(row["token_hash"], digest):
+                raise AuthenticationError("The token is not valid; sign in again.")
+            if row["ended_at"] is not None or not row["active"]:
+                raise AuthenticationError("This session has ended; sign in again.")
+            self._check_licensed(conn, row["id"])
+        session_id = row["session_id"]
+        idle = now - row["last_seen"]
+        if row["kind"] != PERSONAL:
+            if idle > SESSION_IDLE:
+                self.end_session(session_id, reason="expired")
+                raise AuthenticationError(
+                    "This session expired after a long idle time; sign in again."
+                )
+            if now - row["session_created_at"] > SESSION_MAX_AGE:
+                self.end_session(session_id, reason="expired")
+                raise AuthenticationError("This session is too old; sign in again.")
+        if row["kind"] == PERSONAL and idle > SESSION_IDLE:
+            with db.write(self.engine) as conn:
+                claim_seat(conn, self.licence, take_over=False, exclude=session_id)
+                conn.execute(
+                    sa.update(sessions).where(sessions.c.id == session_id).values(last_seen=now)
+                )
+        elif idle > LAST_SEEN_RESOLUTION:
             with db.write(self.engine) as conn:
                 conn.execute(
-                    sa.update(sessions).where(sessions.c.id == row["id"]).values(last_seen=now)
+                    sa.update(sessions).where(sessions.c.id == session_id).values(last_seen=now)
                 )
-        return User(
-            id=row["user_id"],
-            login=row["login"],
-            name=row["name"],
-            role=row["role"],
-            session_id=row["id"],
-        )
+        return _user_of(row, session_id=session_id)
 
-    def end_session(self, session_id: int) -> None:
+    def end_session(
+        self, session_id: int, *, actor: User | None = None, reason: str = "signed_out"
+    ) -> bool:
+        """End a session (its token is dead everywhere at once); False if it had ended."""
         sessions = systables.sessions
         with db.write(self.engine) as conn:
-            conn.execute(
+            done = conn.execute(
                 sa.update(sessions)
                 .where(sessions.c.id == session_id, sessions.c.ended_at.is_(None))
-                .values(ended_at=systables.utcnow())
+                .values(ended_at=systables.utcnow(), ended_reason=reason)
             )
+            if done.rowcount and reason != "expired":
+                action = "auth.sign_out" if reason == "signed_out" else "session.end"
+                self.audit.record(
+                    conn, action, actor=actor, details={"session_id": session_id, "reason": reason}
+                )
+        return bool(done.rowcount)
+
+    def _end_all(
+        self, conn: sa.Connection, user_id: int, reason: str, keep: int | None = None
+    ) -> None:
+        sessions = systables.sessions
+        cond = [sessions.c.user_id == user_id, sessions.c.ended_at.is_(None)]
+        if keep is not None:
+            cond.append(sessions.c.id != keep)
+        conn.execute(
+            sa.update(sessions)
+            .where(*cond)
+            .values(ended_at=systables.utcnow(), ended_reason=reason)
+        )
+
+    # --- sessions and personal tokens ----------------------------------------------------
+
+    def live_sessions(self, *, user_id: int | None = None) -> list[dict[str, Any]]:
+        """Sessions that have not ended: who, what kind, from where, since when."""
+        s, u = systables.sessions, systables.users
+        now = systables.utcnow()
+        stmt = (
+            sa.select(s, u.c.login, u.c.name.label("user_name"), seat_condition(now).label("seat"))
+            .select_from(s.join(u, u.c.id == s.c.user_id))
+            .where(
+                s.c.ended_at.is_(None),
+                sa.or_(s.c.kind == PERSONAL, s.c.last_seen > now - SESSION_IDLE),
+            )
+            .order_by(s.c.created_at)
+        )
+        if user_id is not None:
+            stmt = stmt.where(s.c.user_id == user_id)
+        with db.read(self.engine) as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [
+            {
+                "id": r["id"],
+                "user_id": r["user_id"],
+                "login": r["login"],
+                "user_name": r["user_name"],
+                "kind": r["kind"],
+                "name": r["name"],
+                "address": r["address"] or None,
+                "since": r["created_at"].isoformat(),
+                "last_seen": r["last_seen"].isoformat(),
+                "holds_seat": bool(r["seat"]),
+            }
+            for r in rows
+        ]
+
+    def create_personal_token(self, user: User, name: str) -> tuple[int, str]:
+        name = check_label(name, "token", "name")
+        token = self.open_session(user, kind=PERSONAL, address=user.address, name=name)
+        sessions = systables.sessions
+        with db.read(self.engine) as conn:
+            token_id = conn.execute(
+                sa.select(sessions.c.id).where(sessions.c.token_hash == hash_token(token))
+            ).scalar_one()
+        return int(token_id), token
+
+    def personal_tokens(self, user: User) -> list[dict[str, Any]]:
+        return [t for t in self.live_sessions(user_id=user.id) if t["kind"] == PERSONAL]
+
+    def revoke_personal_token(self, user: User, token_id: int) -> None:
+        sessions = systables.sessions
+        with db.read(self.engine) as conn:
+            owner = conn.execute(
+                sa.select(sessions.c.user_id).where(
+                    sessions.c.id == token_id, sessions.c.kind == PERSONAL
+                )
+            ).scalar()
+        if owner is None or (owner != user.id and not user.is_admin):
+            raise NotFound(f"You have no personal token with id {token_id}.")
+        self.end_session(token_id, actor=user, reason="revoked")
+
+    def session_owner(self, session_id: int) -> int:
+        sessions = systables.sessions
+        with db.read(self.engine) as conn:
+            owner = conn.execute(
+                sa.select(sessions.c.user_id).where(sessions.c.id == session_id)
+            ).scalar()
+        if owner is None:
+            raise NotFound(f"There is no session with id {session_id}.")
+        return int(owner)
+
+
+def _check_role(conn: sa.Connection, role: Any) -> None:
+    roles = systables.roles
+    if not isinstance(role, str) or (
+        role not in BUILTIN_ROLES
+        and conn.execute(sa.select(roles.c.id).where(roles.c.name == role)).first() is None
+    ):
+        names = sorted(
+            set(BUILTIN_ROLES) | set(conn.execute(sa.select(roles.c.name)).scalars())
+        )
+        raise ValidationError(
+            f"The role must be one of: {', '.join(names)}.", fields={"role": "Unknown role."}
+        )
+
+
+def _users(count: int | None) -> str:
+    return f"{count} active user{'' if count == 1 else 's'}"
+
+
+def _email(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 320 or "@" not in value.strip(" @"):
+        raise ValidationError("The e-mail address is not valid.", fields={"email": "Not valid."})
+    return value.strip()
+
+
+def _group(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value.strip()) > 100:
+        raise ValidationError(
+            "The group is a name of up to 100 characters.", fields={"group": "Too long."}
+        )
+    return value.strip() or None
+
+
+def require_admin(actor: User | None, what: str) -> None:
+    if actor is not None and not actor.is_admin:
+        raise PermissionDenied(f"Only an administrator may {what}.")

@@ -9,13 +9,16 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def init_app(app: Flask) -> None:
     from recordbase.api import (  # noqa: F401
+        admin,
         auth,
         entities,
         files,
+        licence,
         openapi,
         prints,
         problems,
         records,
+        sessions,
     )
     from recordbase.api.jsonio import OrjsonProvider
 

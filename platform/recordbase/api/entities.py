@@ -10,10 +10,11 @@ from typing import Any
 
 from flask import Response, jsonify, request, url_for
 
+from recordbase import access as acl
 from recordbase.api import bp
 from recordbase.api.auth import admin_required, current_user, login_required, runtime
 from recordbase.api.jsonio import json_body
-from recordbase.errors import ValidationError
+from recordbase.errors import NotFound, ValidationError
 from recordbase.schema.operation import Operation, Outcome
 from recordbase.schema.ops_entity import (
     ChangeEntity,
@@ -59,8 +60,8 @@ def done(outcome: Outcome) -> Response:
 @bp.get("/entities")
 @login_required
 def list_entities() -> Response:
-    catalog = runtime().cache.current()
-    return jsonify({"items": [entity_to_json(e) for e in catalog.live_entities()]})
+    readable = runtime().access.readable_entities(current_user())
+    return jsonify({"items": [entity_to_json(acl.view(e, r)) for e, r in readable]})
 
 
 @bp.post("/entities")
@@ -76,7 +77,15 @@ def create_entity() -> Any:
 @bp.get("/entities/<entity>")
 @login_required
 def get_entity(entity: str) -> Response:
-    return jsonify(entity_to_json(runtime().cache.current().entity(entity)))
+    return jsonify(entity_to_json(_visible(entity)))
+
+
+def _visible(name: str) -> Any:
+    """The entity as the caller sees it; an entity the caller may not read is not there."""
+    for entity, rights in runtime().access.readable_entities(current_user()):
+        if entity.name == name:
+            return acl.view(entity, rights)
+    raise NotFound(f"There is no entity named {name!r}.")
 
 
 @bp.patch("/entities/<entity>")
@@ -118,7 +127,7 @@ def add_field(entity: str) -> Any:
 @bp.get("/entities/<entity>/fields/<field>")
 @login_required
 def get_field(entity: str, field: str) -> Response:
-    return jsonify(field_to_json(runtime().cache.current().entity(entity).field(field)))
+    return jsonify(field_to_json(_visible(entity).field(field)))
 
 
 @bp.patch("/entities/<entity>/fields/<field>")

@@ -74,14 +74,14 @@ def check_id(record_id: int) -> int:
 @bp.get("/records/<entity>")
 @login_required
 def list_records(entity: str) -> Response:
-    page = runtime().records.list_page(entity, parse_list_query())
+    page = runtime().records.list_page(entity, parse_list_query(), actor=current_user())
     return jsonify({"items": page.items, "next": page.next, "titles": page.titles})
 
 
 @bp.post("/records/<entity>")
 @login_required
 def create_record(entity: str) -> tuple[Response, int, dict[str, str]]:
-    item = runtime().records.create(entity, json_body(), user_id=current_user().id)
+    item = runtime().records.create(entity, json_body(), actor=current_user())
     location = url_for("api.get_record", entity=entity, record_id=item["id"])
     return record_response(item), 201, {"Location": location}
 
@@ -90,8 +90,18 @@ def create_record(entity: str) -> tuple[Response, int, dict[str, str]]:
 @login_required
 def get_record(entity: str, record_id: int) -> Response:
     # the record document carries no titles: do not query them
-    item, _titles = runtime().records.get(entity, check_id(record_id), with_titles=False)
+    item, _titles = runtime().records.get(
+        entity, check_id(record_id), with_titles=False, actor=current_user()
+    )
     return record_response(item)
+
+
+@bp.get("/records/<entity>/<int:record_id>/history")
+@login_required
+def record_history(entity: str, record_id: int) -> Response:
+    """Who changed which field from what to what, and when (oldest first)."""
+    items = runtime().records.history(entity, check_id(record_id), actor=current_user())
+    return jsonify({"items": items})
 
 
 @bp.patch("/records/<entity>/<int:record_id>")
@@ -102,7 +112,7 @@ def update_record(entity: str, record_id: int) -> Response:
         check_id(record_id),
         json_body(),
         expected_version=expected_version(),
-        user_id=current_user().id,
+        actor=current_user(),
     )
     return record_response(item)
 
@@ -110,5 +120,7 @@ def update_record(entity: str, record_id: int) -> Response:
 @bp.delete("/records/<entity>/<int:record_id>")
 @login_required
 def delete_record(entity: str, record_id: int) -> tuple[str, int]:
-    runtime().records.delete(entity, check_id(record_id), expected_version=expected_version())
+    runtime().records.delete(
+        entity, check_id(record_id), expected_version=expected_version(), actor=current_user()
+    )
     return "", 204

@@ -12,18 +12,26 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from recordbase import access as acl
 from recordbase import db, systables
+from recordbase.audit import AuditService, changes
 from recordbase.catalog import Catalog, CatalogCache
-from recordbase.errors import Conflict, NotFound, ValidationError
+from recordbase.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from recordbase.model import EntityDef, FieldDef
 from recordbase.records import query as q
 from recordbase.records.rows import rows_to_json, select_columns, validate_values
 from recordbase.schema.tables import unique_index_name
+
+if TYPE_CHECKING:
+    from recordbase.users import User
+
+#: what a list or a read is for: each needs "read" and, past it, its own right
+READ_PURPOSES = ("read", "export", "print")
 
 
 @dataclass
@@ -34,13 +42,55 @@ class Page:
 
 
 class RecordService:
-    def __init__(self, engine: sa.Engine, cache: CatalogCache) -> None:
+    """Records of every entity, through the caller's rights.
+
+    Every method takes the ``actor`` (the signed-in user; None means the system, with
+    every right) and asks ``recordbase.access`` once: pages, the API, exports
+    (``purpose="export"``), prints (``purpose="print"``), imports
+    (``purpose="import"``) and search all pass through here, so hidden fields and
+    other people's rows stay out of all of them. Writes are audited in their own
+    transaction.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        cache: CatalogCache,
+        *,
+        access: acl.AccessService | None = None,
+        audit: AuditService | None = None,
+    ) -> None:
         self.engine = engine
         self.cache = cache
+        self.access = access or acl.AccessService(engine, cache)
+        self.audit = audit or AuditService(engine)
+
+    def rights(self, entity_name: str, actor: User | None) -> acl.EntityRights:
+        """What ``actor`` may do with an entity (for a UI deciding what to offer)."""
+        with db.read(self.engine) as conn:
+            entity = self.cache.current(conn).entity(entity_name)
+            return self.access.rights(conn, actor, entity)
+
+    def _authorize(
+        self, conn: sa.Connection, entity: EntityDef, actor: User | None, *actions: str
+    ) -> acl.EntityRights:
+        rights = self.access.rights(conn, actor, entity)
+        for action in actions:
+            acl.require(rights, action, entity)
+        return rights
 
     # --- reading ------------------------------------------------------------------
 
-    def list_page(self, entity_name: str, query: q.ListQuery) -> Page:
+    def list_page(
+        self,
+        entity_name: str,
+        query: q.ListQuery,
+        *,
+        actor: User | None = None,
+        purpose: str = "read",
+    ) -> Page:
+        if purpose not in READ_PURPOSES:
+            raise ValueError(f"unknown purpose {purpose!r}")
         if not 1 <= query.limit <= q.MAX_PAGE_SIZE:
             raise ValidationError(
                 f"The page size must be between 1 and {q.MAX_PAGE_SIZE}.",
@@ -48,7 +98,9 @@ class RecordService:
             )
         with db.read(self.engine) as conn:
             catalog = self.cache.current(conn)
-            entity = catalog.entity(entity_name)
+            full = catalog.entity(entity_name)
+            rights = self._authorize(conn, full, actor, "read", purpose)
+            entity = acl.view(full, rights)
             table = catalog.table(entity)
             keys = q.compile_sort(entity, table, catalog, query.sort)
             where = q.compile_filters(entity, table, catalog, query.filters)
@@ -58,6 +110,9 @@ class RecordService:
                     where.append(search)
             if query.after:
                 where.append(q.keyset_condition(keys, q.decode_cursor(query.after, keys)))
+            rows_allowed = acl.read_condition(rights, actor, full, table)
+            if rows_allowed is not None:
+                where.append(rows_allowed)
             stmt = (
                 sa.select(*select_columns(entity, table, catalog))
                 .where(*where)
@@ -68,36 +123,72 @@ class RecordService:
             more = len(rows) > query.limit
             rows = rows[: query.limit]
             items = rows_to_json(conn, catalog, entity, rows)
-            titles = self._link_titles(conn, catalog, entity, items)
+            titles = self._link_titles(conn, catalog, entity, items, actor)
         cursor = None
         if more and rows:
             last = rows[-1]
             cursor = q.encode_cursor([last[str(k.column.key)] for k in keys])
+        if purpose != "read" and not query.after:
+            # one entry per export or printout (its first page), not one per page
+            self.audit.log(
+                f"record.{purpose}", actor=actor, entity=full.name,
+                details={"filters": len(query.filters), "q": query.q or None},
+            )
         return Page(items=items, next=cursor, titles=titles)
 
     def get(
-        self, entity_name: str, record_id: int, *, with_titles: bool = True
+        self,
+        entity_name: str,
+        record_id: int,
+        *,
+        with_titles: bool = True,
+        actor: User | None = None,
+        purpose: str = "read",
     ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
         """One record and the titles of the records it links to ({} unless ``with_titles``)."""
+        if purpose not in READ_PURPOSES:
+            raise ValueError(f"unknown purpose {purpose!r}")
         with db.read(self.engine) as conn:
             catalog = self.cache.current(conn)
-            entity = catalog.entity(entity_name)
-            item = self._fetch(conn, catalog, entity, record_id)
+            full = catalog.entity(entity_name)
+            rights = self._authorize(conn, full, actor, "read", purpose)
+            entity = acl.view(full, rights)
+            rows_allowed = acl.read_condition(rights, actor, full, catalog.table(full))
+            item = self._fetch(conn, catalog, entity, record_id, rows_allowed)
             # one query per link target: not worth it for a caller that shows no titles
-            titles = self._link_titles(conn, catalog, entity, [item]) if with_titles else {}
+            titles = (
+                self._link_titles(conn, catalog, entity, [item], actor) if with_titles else {}
+            )
+        if purpose != "read":
+            self.audit.log(f"record.{purpose}", actor=actor, entity=full.name, record_id=record_id)
         return item, titles
 
+    def history(
+        self, entity_name: str, record_id: int, *, actor: User | None = None
+    ) -> list[dict[str, Any]]:
+        """The audit entries of one record the actor may read, without hidden fields."""
+        with db.read(self.engine) as conn:
+            catalog = self.cache.current(conn)
+            full = catalog.entity(entity_name)
+            rights = self._authorize(conn, full, actor, "read")
+            rows_allowed = acl.read_condition(rights, actor, full, catalog.table(full))
+            if rows_allowed is not None:
+                self._fetch(conn, catalog, acl.view(full, rights), record_id, rows_allowed)
+        return self.audit.history(full.name, record_id, hidden=rights.hidden)
+
     def _fetch(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, record_id: int
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        entity: EntityDef,
+        record_id: int,
+        allowed: sa.ColumnElement[bool] | None = None,
     ) -> dict[str, Any]:
         table = catalog.table(entity)
-        row = (
-            conn.execute(
-                sa.select(*select_columns(entity, table, catalog)).where(table.c.id == record_id)
-            )
-            .mappings()
-            .first()
-        )
+        stmt = sa.select(*select_columns(entity, table, catalog)).where(table.c.id == record_id)
+        if allowed is not None:
+            stmt = stmt.where(allowed)
+        row = conn.execute(stmt).mappings().first()
         if row is None:
             raise NotFound(f"There is no {entity.label} with id {record_id}.")
         return rows_to_json(conn, catalog, entity, [row])[0]
@@ -108,8 +199,11 @@ class RecordService:
         catalog: Catalog,
         entity: EntityDef,
         items: list[dict[str, Any]],
+        actor: User | None = None,
     ) -> dict[str, dict[str, str]]:
-        """Display titles of the records this page links to, one query per target."""
+        """Display titles of the records this page links to, one query per target.
+
+        Only targets the actor may read, and only their rows the actor may see."""
         wanted: dict[str, set[int]] = {}
         for fdef in entity.fields:
             ftype = catalog.type_of(fdef)
@@ -121,12 +215,23 @@ class RecordService:
                 wanted.setdefault(target, set()).update(ids)
         out: dict[str, dict[str, str]] = {}
         for target_name, ids in wanted.items():
-            target_entity = catalog.entity(target_name)
-            out[target_name] = self.titles(conn, catalog, target_entity, sorted(ids))
+            linked = catalog.entity(target_name)
+            rights = self.access.rights(conn, actor, linked)
+            if "read" not in rights.actions:
+                continue
+            allowed = acl.read_condition(rights, actor, linked, catalog.table(linked))
+            out[target_name] = self.titles(
+                conn, catalog, acl.view(linked, rights), sorted(ids), allowed
+            )
         return out
 
     def titles(
-        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, ids: Sequence[int]
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        entity: EntityDef,
+        ids: Sequence[int],
+        allowed: sa.ColumnElement[bool] | None = None,
     ) -> dict[str, str]:
         table = catalog.table(entity)
         title = title_field(catalog, entity)
@@ -135,7 +240,10 @@ class RecordService:
         ftype = catalog.type_of(title)
         source = ftype.source_column(title)
         assert source is not None
-        rows = conn.execute(sa.select(table.c.id, table.c[source]).where(table.c.id.in_(list(ids))))
+        stmt = sa.select(table.c.id, table.c[source]).where(table.c.id.in_(list(ids)))
+        if allowed is not None:
+            stmt = stmt.where(allowed)
+        rows = conn.execute(stmt)
         return {
             str(rid): (ftype.display(title, ftype.to_json(title, value)) or f"#{rid}")
             for rid, value in rows
@@ -143,12 +251,38 @@ class RecordService:
 
     # --- writing --------------------------------------------------------------------
 
-    def create(self, entity_name: str, data: Any, *, user_id: int | None = None) -> dict[str, Any]:
+    def create(
+        self,
+        entity_name: str,
+        data: Any,
+        *,
+        user_id: int | None = None,
+        actor: User | None = None,
+        purpose: str = "create",
+    ) -> dict[str, Any]:
+        """Create a record; ``purpose="import"`` also needs the import right."""
+        if actor is not None:
+            user_id = actor.id
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn, for_write=True)
-            entity = catalog.entity(entity_name)
-            record_id = self.insert(conn, catalog, entity, data, user_id=user_id)
-            return self._fetch(conn, catalog, entity, record_id)
+            full = catalog.entity(entity_name)
+            actions = ("read", "create", "import") if purpose == "import" else ("read", "create")
+            rights = self._authorize(conn, full, actor, *actions)
+            entity = acl.view(full, rights)
+            acl.check_writable(rights, data, full)
+            if actor is not None and rights.row_rule != "all" and isinstance(data, dict):
+                owner = rights.owner_field
+                if owner and data.get(owner) is None and full.has_field(owner):
+                    data = {**data, owner: actor.id}
+            record_id = self.insert(
+                conn, catalog, full, data, user_id=user_id, view=entity, rights=rights, actor=actor
+            )
+            created = self._fetch(conn, catalog, full, record_id)
+            self.audit.record(
+                conn, f"record.{purpose}", actor=actor, entity=full.name, record_id=record_id,
+                details={"values": _audited(created)},
+            )
+            return acl.strip_hidden(created, rights)
 
     def insert(
         self,
@@ -159,11 +293,18 @@ class RecordService:
         *,
         user_id: int | None,
         extra: Mapping[str, Any] | None = None,
+        view: EntityDef | None = None,
+        rights: acl.EntityRights = acl.FULL,
+        actor: User | None = None,
     ) -> int:
-        """Insert one record in the caller's transaction and return its id."""
+        """Insert one record in the caller's transaction and return its id.
+
+        ``view`` is the entity as the caller sees it (without hidden fields): input is
+        checked against it, so a hidden field cannot be written."""
         values = validate_values(
-            conn, catalog, entity, data, partial=False, allowed_extra=_extra(entity)
+            conn, catalog, view or entity, data, partial=False, allowed_extra=_extra(entity)
         )
+        acl.check_owner_value(conn, rights, actor, values)
         table = catalog.table(entity)
         now = systables.utcnow()
         row: dict[str, Any] = {
@@ -215,7 +356,10 @@ class RecordService:
         *,
         expected_version: int | None,
         user_id: int | None = None,
+        actor: User | None = None,
     ) -> dict[str, Any]:
+        if actor is not None:
+            user_id = actor.id
         if isinstance(data, dict) and "version" in data:
             data = dict(data)
             body_version = data.pop("version")
@@ -233,10 +377,19 @@ class RecordService:
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn, for_write=True)
             entity = catalog.entity(entity_name)
-            values = validate_values(
-                conn, catalog, entity, data, partial=True, allowed_extra=_extra(entity)
-            )
+            rights = self._authorize(conn, entity, actor, "read", "update")
             table = catalog.table(entity)
+            before = self._writable(conn, catalog, entity, record_id, rights, actor)
+            acl.check_writable(rights, data, entity)
+            values = validate_values(
+                conn,
+                catalog,
+                acl.view(entity, rights),
+                data,
+                partial=True,
+                allowed_extra=_extra(entity),
+            )
+            acl.check_owner_value(conn, rights, actor, values)
             row: dict[str, Any] = {
                 "version": table.c.version + 1,
                 "updated_at": systables.utcnow(),
@@ -265,15 +418,53 @@ class RecordService:
                     raise self._stale(conn, catalog, entity, record_id, expected_version)
                 for fdef, value in related:
                     self._save_related(conn, catalog, entity, fdef, record_id, value, user_id)
-            return self._fetch(conn, catalog, entity, record_id)
+            after = self._fetch(conn, catalog, entity, record_id)
+            diff = changes(_audited(before), _audited(after))
+            if diff:
+                self.audit.record(
+                    conn, "record.update", actor=actor, entity=entity.name, record_id=record_id,
+                    details={"changes": diff, "version": after["version"]},
+                )
+            return acl.strip_hidden(after, rights)
+
+    def _writable(
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        entity: EntityDef,
+        record_id: int,
+        rights: acl.EntityRights,
+        actor: User | None,
+    ) -> dict[str, Any]:
+        """The record as it is, if the actor may change it (NotFound if it may not see it)."""
+        table = catalog.table(entity)
+        current = self._fetch(
+            conn, catalog, entity, record_id, acl.read_condition(rights, actor, entity, table)
+        )
+        scope = acl.scope_condition(rights, actor, entity, table)
+        if scope is not None and conn.execute(
+            sa.select(table.c.id).where(table.c.id == record_id, scope)
+        ).first() is None:
+            raise PermissionDenied(
+                f"You may only read this {entity.label}: it is not one of your records.",
+                extra={"entity": entity.name, "record": record_id},
+            )
+        return current
 
     def delete(
-        self, entity_name: str, record_id: int, *, expected_version: int | None = None
+        self,
+        entity_name: str,
+        record_id: int,
+        *,
+        expected_version: int | None = None,
+        actor: User | None = None,
     ) -> None:
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn, for_write=True)
             entity = catalog.entity(entity_name)
+            rights = self._authorize(conn, entity, actor, "read", "delete")
             table = catalog.table(entity)
+            before = self._writable(conn, catalog, entity, record_id, rights, actor)
             self._check_restrict(conn, catalog, entity, record_id)
             cond = [table.c.id == record_id]
             if expected_version is not None:
@@ -282,6 +473,10 @@ class RecordService:
                 done = conn.execute(sa.delete(table).where(*cond))
             if done.rowcount != 1:
                 raise self._stale(conn, catalog, entity, record_id, expected_version or 0)
+            self.audit.record(
+                conn, "record.delete", actor=actor, entity=entity.name, record_id=record_id,
+                details={"values": _audited(before)},
+            )
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -428,6 +623,10 @@ def title_field(catalog: Catalog, entity: EntityDef) -> FieldDef | None:
         if ftype.searchable and ftype.source_column(fdef):
             return fdef
     return None
+
+
+def _audited(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in ("id", "version")}
 
 
 def _extra(entity: EntityDef) -> frozenset[str]:
