@@ -125,6 +125,7 @@ def test_a_new_field_is_filled_then_renamed_without_a_restart(
     page.get_by_label("Label", exact=True).fill("Loyalty tier")
     page.get_by_role("button", name="Preview the change").click()
     expect(page.get_by_role("heading", name="Preview of the change")).to_be_visible()
+    shot(page, "preview")
     page.get_by_role("button", name="Confirm the change").click()
     expect(page.locator("#messages")).to_contain_text("The structure is changed.")
     page.goto(card)

@@ -94,3 +94,39 @@ def test_an_unknown_address_is_a_page_with_a_sentence(browser: Browser) -> None:
 def test_the_api_keeps_its_problem_documents(client: FlaskClient) -> None:
     response = client.get("/api/v1/nothing")
     assert response.mimetype == "application/problem+json"
+
+
+def test_htmx_sends_the_token_in_a_header(browser: Browser) -> None:
+    browser.sign_in("admin", ADMIN_PASSWORD)
+    response = browser.client.post(
+        "/logout", headers={"HX-Request": "true", "X-CSRF-Token": browser.token}
+    )
+    assert response.status_code == 303
+
+
+def test_cookies_can_drop_secure_for_plain_http_on_a_local_network(db_url: str) -> None:
+    from recordbase.app import create_app
+    from recordbase.runtime import create_system_tables
+
+    app = create_app({"DATABASE_URL": db_url, "PASSWORD_HASH_PROFILE": "cheapest",
+                      "WEB_COOKIE_SECURE": False})
+    rt = app.extensions["recordbase"]
+    try:
+        create_system_tables(rt.engine)
+        rt.users.create("admin", ADMIN_PASSWORD, role="admin")
+        web = Browser(app.test_client())
+        web.get("/login")
+        response = web.post("/login", {"login": "admin", "password": ADMIN_PASSWORD})
+        cookie = next(c for c in response.headers.getlist("Set-Cookie") if "rb_session=" in c)
+        assert "Secure" not in cookie
+        assert "HttpOnly" in cookie
+    finally:
+        rt.dispose()
+
+
+def test_pages_forbid_inline_scripts_and_framing(browser: Browser) -> None:
+    response = browser.get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["Cache-Control"] == "no-store"

@@ -139,3 +139,8 @@ def test_the_picker_searches_titles(admin_web: Browser) -> None:
     fragment = admin_web.get("/r/clients/pick?q=Невский").get_data(as_text=True)
     assert fragment.count("data-pick-id=") == 1
     assert "<html" not in fragment
+
+
+def test_a_tree_directory_is_picked_by_its_path(admin_web: Browser) -> None:
+    fragment = admin_web.get("/r/product_categories/pick?q=").get_data(as_text=True)
+    assert " / " in fragment  # "Parent / Child"

@@ -8,6 +8,8 @@ form also works as a plain HTML form.
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask, Response, request
 
 #: pages load only their own scripts and styles: no inline script, no eval, no framing
@@ -33,6 +35,9 @@ def _security_headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     from recordbase.web import auth, cards, csrf, errors, home, i18n, lists, structure
 
+    app.config.setdefault(
+        "WEB_COOKIE_SECURE", os.environ.get("RECORDBASE_COOKIE_SECURE", "1").strip() != "0"
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     i18n.init_app(app)

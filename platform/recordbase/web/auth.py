@@ -8,7 +8,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from recordbase.errors import AuthenticationError, RecordbaseError
 from recordbase.web import csrf
-from recordbase.web.common import current_user, runtime, safe_next
+from recordbase.web.common import (
+    current_user,
+    delete_cookie,
+    runtime,
+    safe_next,
+    set_cookie,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -32,7 +38,7 @@ def _load_user() -> None:
 
 def _drop_stale_cookie(response: Response) -> Response:
     if g.pop("drop_session_cookie", False):
-        response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="Lax")
+        delete_cookie(response, SESSION_COOKIE)
     return response
 
 
@@ -67,12 +73,9 @@ def login() -> str | BaseResponse | tuple[str, int]:
         page = render_template("login.html", next=target, login=login_name, error=error)
         return page, 401
     response = redirect(target, code=303)
-    response.set_cookie(
-        SESSION_COOKIE, token, secure=True, httponly=True, samesite="Lax", path="/"
-    )
+    set_cookie(response, SESSION_COOKIE, token)
     # the pre-session CSRF secret is done with: the session token takes its place
-    response.delete_cookie(csrf.PRE_SESSION_COOKIE, path="/", secure=True, httponly=True,
-                           samesite="Lax")
+    delete_cookie(response, csrf.PRE_SESSION_COOKIE)
     return response
 
 
@@ -82,5 +85,5 @@ def logout() -> BaseResponse:
     if user is not None and user.session_id is not None:
         runtime().users.end_session(user.session_id)
     response = redirect(url_for("auth.login", msg="signed_out"), code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="Lax")
+    delete_cookie(response, SESSION_COOKIE)
     return response

@@ -20,7 +20,6 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from recordbase.errors import Conflict, ValidationError
 from recordbase.model import EntityDef
-from recordbase.records.query import ListQuery
 from recordbase.web.common import catalog, login_required, runtime, signed_in_user
 from recordbase.web.forms import PARENT, Posted, field_views, read_form, service_errors
 from recordbase.web.i18n import locale_code
@@ -30,6 +29,7 @@ from recordbase.web.lists import (
     record_id,
     related_fields,
     related_operator,
+    tree_paths,
 )
 from recordbase.web.widgets import ReadContext, user_choices
 
@@ -48,30 +48,7 @@ def _names() -> list[str]:
 
 
 def _tree_choices(ent: EntityDef, exclude: int | None) -> list[tuple[int, str]]:
-    if not ent.tree:
-        return []
-    items: list[dict[str, Any]] = []
-    after = None
-    while len(items) < 5000:
-        page = runtime().records.list_page(ent.name, ListQuery(limit=500, after=after))
-        items.extend(page.items)
-        if page.next is None:
-            break
-        after = page.next
-    titles = {it["id"]: _title(ent, it) for it in items}
-    parents = {it["id"]: it.get("parent") for it in items}
-
-    def path(i: int) -> str:
-        parts: list[str] = []
-        seen: set[int] = set()
-        cur: int | None = i
-        while cur is not None and cur in titles and cur not in seen:
-            seen.add(cur)
-            parts.append(titles[cur])
-            cur = parents.get(cur)
-        return " / ".join(reversed(parts))
-
-    return sorted(((i, path(i)) for i in titles if i != exclude), key=lambda p: p[1].casefold())
+    return [(i, path) for i, path in tree_paths(ent) if i != exclude]
 
 
 def _render(

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
 from recordbase.catalog import Catalog
 from recordbase.errors import PermissionDenied
@@ -122,3 +123,22 @@ def redirect_back(default: str) -> Response:
     target = safe_next(request.form.get("next") or request.args.get("next"), default)
     response: Response = redirect(target, code=303)  # type: ignore[assignment]
     return response
+
+
+def cookie_options() -> dict[str, Any]:
+    """HTTP-only, SameSite=Lax and, unless the site is served over plain HTTP on a local
+    network (RECORDBASE_COOKIE_SECURE=0), Secure."""
+    return {
+        "secure": bool(current_app.config.get("WEB_COOKIE_SECURE", True)),
+        "httponly": True,
+        "samesite": "Lax",
+        "path": "/",
+    }
+
+
+def set_cookie(response: BaseResponse, name: str, value: str, **extra: Any) -> None:
+    response.set_cookie(name, value, **cookie_options(), **extra)
+
+
+def delete_cookie(response: BaseResponse, name: str) -> None:
+    response.delete_cookie(name, **cookie_options())

@@ -63,9 +63,9 @@ def check_request() -> None:
 def _set_cookie(response: Response) -> Response:
     secret = g.pop("new_csrf_secret", None)
     if secret is not None:
-        response.set_cookie(
-            PRE_SESSION_COOKIE, secret, secure=True, httponly=True, samesite="Lax", path="/"
-        )
+        from recordbase.web.common import set_cookie
+
+        set_cookie(response, PRE_SESSION_COOKIE, secret)
     return response
 
 

@@ -14,6 +14,7 @@ from recordbase.web.common import (
     login_required,
     message_from_query,
     redirect_back,
+    set_cookie,
 )
 from recordbase.web.i18n import LANGUAGE_COOKIE, LANGUAGES, locale_code
 
@@ -68,8 +69,5 @@ def language() -> BaseResponse:
     chosen = request.form.get("language", "")
     response = redirect_back(url_for("home.index"))
     if chosen in LANGUAGES:
-        response.set_cookie(
-            LANGUAGE_COOKIE, chosen, max_age=3600 * 24 * 365, secure=True, httponly=True,
-            samesite="Lax", path="/",
-        )
+        set_cookie(response, LANGUAGE_COOKIE, chosen, max_age=3600 * 24 * 365)
     return response

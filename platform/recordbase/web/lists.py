@@ -137,6 +137,32 @@ def _tree(ent: EntityDef) -> str:
     )
 
 
+def tree_paths(ent: EntityDef) -> list[tuple[int, str]]:
+    """Every entry of a tree directory as (id, "Parent / Child"), in path order."""
+    items: list[dict[str, Any]] = []
+    after = None
+    while len(items) < TREE_LIMIT:
+        page = runtime().records.list_page(ent.name, ListQuery(limit=500, after=after))
+        items.extend(page.items)
+        if page.next is None:
+            break
+        after = page.next
+    titles = {it["id"]: _title(ent, it) for it in items}
+    parents = {it["id"]: it.get("parent") for it in items}
+
+    def path(i: int) -> str:
+        parts: list[str] = []
+        seen: set[int] = set()
+        cur: int | None = i
+        while cur is not None and cur in titles and cur not in seen:
+            seen.add(cur)
+            parts.append(titles[cur])
+            cur = parents.get(cur)
+        return " / ".join(reversed(parts))
+
+    return sorted(((i, path(i)) for i in titles), key=lambda p: p[1].casefold())
+
+
 def _title(ent: EntityDef, item: dict[str, Any]) -> str:
     title = title_field(catalog(), ent)
     if title is None:
@@ -252,6 +278,11 @@ def export_csv(entity: str) -> Response:
 def pick(entity: str) -> str:
     ent = catalog().entity(entity)
     q = request.args.get("q", "").strip()[:200]
+    if ent.tree:  # a directory tree is picked by its path, "Parent / Child"
+        wanted = q.casefold()
+        options = [(i, p) for i, p in tree_paths(ent) if wanted in p.casefold()]
+        return render_template("records/_pick.html", entity=ent, options=options[:50],
+                               error=None, q=q)
     title = title_field(catalog(), ent)
     sort = (title.name,) if title is not None and catalog().type_of(title).sortable else ()
     try:
