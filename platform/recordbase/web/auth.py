@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, Response, g, redirect, render_template, requ
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from recordbase.errors import AuthenticationError, RecordbaseError
+from recordbase.errors import AuthenticationError, LicenceRestriction, RecordbaseError
 from recordbase.web import csrf
 from recordbase.web.common import (
     current_user,
@@ -53,24 +53,33 @@ def login() -> str | BaseResponse | tuple[str, int]:
     if request.method == "GET":
         if current_user() is not None:
             return redirect(target)
-        return render_template("login.html", next=target, login="", error=None)
+        return render_template("login.html", next=target, login="", error=None, take_over=False)
     login_name = request.form.get("login", "").strip()
     password = request.form.get("password", "")
     error = None
+    take_over = False
     if not login_name or not password:
         error = _("Enter your login and your password.")
     elif len(login_name) > MAX_LOGIN_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
         error = _("The login or the password is wrong.")
     else:
+        address = request.remote_addr
         try:
-            user = runtime().users.authenticate(login_name, password)
-            token = runtime().users.open_session(user, kind="web", address=request.remote_addr)
-        except AuthenticationError:
-            error = _("The login or the password is wrong.")
+            user = runtime().users.authenticate(login_name, password, address=address)
+            token = runtime().users.open_session(
+                user, kind="web", address=address,
+                take_over=request.form.get("take_over") == "true",
+            )
+        except LicenceRestriction as exc:
+            # all seats taken: say by whom, and offer to take over one idle long enough
+            error, take_over = exc.message, True
         except RecordbaseError as exc:
-            error = exc.message
+            wrong = type(exc) is AuthenticationError
+            error = _("The login or the password is wrong.") if wrong else exc.message
     if error is not None:
-        page = render_template("login.html", next=target, login=login_name, error=error)
+        page = render_template(
+            "login.html", next=target, login=login_name, error=error, take_over=take_over
+        )
         return page, 401
     response = redirect(target, code=303)
     set_cookie(response, SESSION_COOKIE, token)

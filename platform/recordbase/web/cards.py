@@ -20,7 +20,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from recordbase.errors import Conflict, ValidationError
 from recordbase.model import EntityDef
-from recordbase.web.common import catalog, login_required, runtime, signed_in_user
+from recordbase.web.common import (
+    actor,
+    catalog,
+    login_required,
+    rights,
+    runtime,
+    signed_in_user,
+)
 from recordbase.web.forms import PARENT, Posted, field_views, read_form, service_errors
 from recordbase.web.i18n import locale_code
 from recordbase.web.lists import (
@@ -62,7 +69,10 @@ def _render(
 ) -> tuple[str, int]:
     cat = catalog()
     record = item.get("id")
-    views = field_views(cat, ent, item, locale_code(), posted)
+    allowed = rights(ent.name)
+    may_save = ("update" if record else "create") in allowed.actions
+    locked = allowed.read_only if may_save else frozenset(f.name for f in ent.fields)
+    views = field_views(cat, ent, item, locale_code(), posted, locked=locked)
     parent_value = item.get(PARENT)
     if posted is not None and PARENT in posted.raw:
         parent_value = posted.data.get(PARENT, parent_value)
@@ -84,6 +94,8 @@ def _render(
         tree_choices=_tree_choices(ent, record) if ent.tree else [],
         parent_value=parent_value,
         parent_error=posted.errors.get(PARENT) if posted else None,
+        can=allowed.actions,
+        may_save=may_save,
     )
     return page, status
 
@@ -157,11 +169,12 @@ def new(entity: str) -> tuple[str, int]:
 @login_required
 def create(entity: str) -> BaseResponse | tuple[str, int]:
     ent = entity_of(entity)
-    posted = read_form(catalog(), ent, request.form, _context(), _names(), creating=True)
+    posted = read_form(catalog(), ent, request.form, _context(), _names(), creating=True,
+                       locked=rights(ent.name).read_only)
     if posted.errors:
         return _invalid(ent, {}, posted)
     try:
-        item = runtime().records.create(ent.name, posted.data, user_id=signed_in_user().id)
+        item = runtime().records.create(ent.name, posted.data, actor=actor())
     except (ValidationError, Conflict) as exc:
         service_errors(posted, exc.fields)
         return _render(ent, {}, posted=posted, message=exc.message, status=exc.status)
@@ -190,7 +203,9 @@ def _invalid(ent: EntityDef, item: dict[str, Any], posted: Posted) -> tuple[str,
 @login_required
 def show(entity: str, record: str) -> tuple[str, int]:
     ent = entity_of(entity)
-    item, _titles = runtime().records.get(ent.name, record_id(record), with_titles=False)
+    item, _titles = runtime().records.get(
+        ent.name, record_id(record), with_titles=False, actor=actor()
+    )
     return _render(ent, item)
 
 
@@ -203,13 +218,14 @@ def update(entity: str, record: str) -> BaseResponse | tuple[str, int]:
     if not version_text.isdigit() or int(version_text) > MAX_VERSION:
         raise ValidationError(_("The form is missing the record's version; reload the card."))
     version = int(version_text)
-    posted = read_form(catalog(), ent, request.form, _context(), _names(), creating=False)
+    posted = read_form(catalog(), ent, request.form, _context(), _names(), creating=False,
+                       locked=rights(ent.name).read_only)
     stub = {"id": rid, "version": version}
     if posted.errors:
         return _invalid(ent, stub, posted)
     try:
         runtime().records.update(
-            ent.name, rid, posted.data, expected_version=version, user_id=signed_in_user().id
+            ent.name, rid, posted.data, expected_version=version, actor=actor()
         )
     except ValidationError as exc:
         service_errors(posted, exc.fields)
@@ -229,5 +245,5 @@ def delete(entity: str, record: str) -> BaseResponse:
     rid = record_id(record)
     version_text = request.form.get("version", "")
     version = int(version_text) if version_text.isdigit() and len(version_text) < 18 else None
-    runtime().records.delete(ent.name, rid, expected_version=version)
+    runtime().records.delete(ent.name, rid, expected_version=version, actor=actor())
     return redirect(url_for("lists.index", entity=ent.name, msg="deleted"), code=303)

@@ -11,6 +11,7 @@ from flask import Response, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from recordbase.access import EntityRights
 from recordbase.catalog import Catalog
 from recordbase.errors import PermissionDenied
 from recordbase.runtime import Runtime
@@ -41,6 +42,19 @@ def signed_in_user() -> User:
     user = current_user()
     assert user is not None, "login_required guards this view"
     return user
+
+
+def actor() -> User:
+    """The signed-in user as the services see the caller (with the request's address)."""
+    return signed_in_user().at(request.remote_addr)
+
+
+def rights(entity_name: str) -> EntityRights:
+    """What the signed-in user may do with an entity (read once per request)."""
+    cache: dict[str, EntityRights] = g.setdefault("rights", {})
+    if entity_name not in cache:
+        cache[entity_name] = runtime().records.rights(entity_name, actor())
+    return cache[entity_name]
 
 
 def is_htmx() -> bool:

@@ -12,12 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from recordbase import access as acl
 from recordbase import db
 from recordbase.catalog import Catalog
 from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType, flatten_messages
 from recordbase.model import EntityDef, FieldDef
-from recordbase.web.common import runtime
+from recordbase.web.common import actor, runtime
 from recordbase.web.widgets import FormData, ReadContext, Widget, widget_for
 
 MAX_ROWS = 1000
@@ -41,6 +42,8 @@ class FieldView:
     columns: list[FieldView] = field(default_factory=list)
     sums: dict[str, str] = field(default_factory=dict)
     row_errors: list[str] = field(default_factory=list)
+    #: the user's rights make it read-only: shown, never read back
+    locked: bool = False
 
     @property
     def dom_id(self) -> str:
@@ -113,6 +116,7 @@ def read_form(
     names: Iterable[str],
     *,
     creating: bool,
+    locked: frozenset[str] = frozenset(),
 ) -> Posted:
     """The posted controls of the fields ``names`` as a JSON object for RecordService."""
     posted = Posted()
@@ -127,7 +131,7 @@ def read_form(
             else:
                 posted.errors[PARENT] = "Choose an entry of the list."
             continue
-        if not entity.has_field(name):
+        if not entity.has_field(name) or name in locked:
             continue
         fdef = entity.field(name)
         if not editable(catalog, fdef):
@@ -232,12 +236,19 @@ def fetch_titles(catalog: Catalog, wanted: Mapping[str, set[int]]) -> dict[str, 
     if not wanted:
         return out
     rt = runtime()
+    user = actor()
     with db.read(rt.engine) as conn:
         for target, ids in wanted.items():
             entity = catalog.entities.get(target)
             if entity is None or entity.removed:
                 continue
-            out[target] = rt.records.titles(conn, catalog, entity, sorted(ids)[:500])
+            seen = rt.access.rights(conn, user, entity)
+            if "read" not in seen.actions:
+                continue  # no titles of records the user may not read
+            allowed = acl.read_condition(seen, user, entity, catalog.table(entity))
+            out[target] = rt.records.titles(
+                conn, catalog, acl.view(entity, seen), sorted(ids)[:500], allowed
+            )
     return out
 
 
@@ -259,6 +270,7 @@ def field_views(
     item: Mapping[str, Any],
     locale: str,
     posted: Posted | None = None,
+    locked: frozenset[str] = frozenset(),
 ) -> list[FieldView]:
     """A view of every live field of ``entity`` for the card template."""
     values = dict(item)
@@ -287,6 +299,7 @@ def field_views(
     views = []
     for fdef in entity.fields:
         view = _view(catalog, fdef, fdef.name, values.get(fdef.name), locale, titles, posted)
+        view.locked = fdef.name in locked
         if fdef.name in children:
             child, _ = children[fdef.name]
             _child_rows(catalog, view, child, item.get(fdef.name) or [], locale, titles, posted)

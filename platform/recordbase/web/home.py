@@ -9,11 +9,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from recordbase.model import EntityDef
 from recordbase.web.common import (
-    catalog,
+    actor,
     current_user,
     login_required,
     message_from_query,
     redirect_back,
+    runtime,
     set_cookie,
 )
 from recordbase.web.i18n import LANGUAGE_COOKIE, LANGUAGES, locale_code
@@ -32,12 +33,11 @@ class Section:
 
 
 def sections() -> list[Section]:
-    """The entities a user works with, in the configuration's order (lines of child
+    """The entities the user may read, in the configuration's order (lines of child
     tables are edited inside their parent and get no section)."""
+    readable = runtime().access.readable_entities(actor())
     return [
-        Section(e, url_for("lists.index", entity=e.name))
-        for e in catalog().live_entities()
-        if not e.child
+        Section(e, url_for("lists.index", entity=e.name)) for e, _rights in readable if not e.child
     ]
 
 

@@ -13,17 +13,26 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
-from recordbase.errors import Conflict, NotFound, RecordbaseError, ValidationError
+from recordbase import access as acl
+from recordbase.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RecordbaseError,
+    ValidationError,
+)
 from recordbase.model import EntityDef, FieldDef
 from recordbase.records.query import FilterSpec, ListQuery
 from recordbase.records.service import Page, title_field
 from recordbase.web import saved_views
 from recordbase.web.common import (
+    actor,
     catalog,
     is_htmx,
     login_required,
     page_or_block,
     redirect_back,
+    rights,
     runtime,
     safe_next,
     signed_in_user,
@@ -49,11 +58,12 @@ TREE_LIMIT = 5000
 
 
 def entity_of(name: str) -> EntityDef:
-    """A live entity a user works with (child-table lines live inside their parent)."""
+    """A live entity as the signed-in user sees it (their hidden fields are gone);
+    child-table lines live inside their parent and have no pages of their own."""
     entity = catalog().entity(name)
     if entity.child:
         raise NotFound(f"There is no entity named {name!r}.")
-    return entity
+    return acl.view(entity, rights(entity.name))
 
 
 def record_id(text: str) -> int:
@@ -78,9 +88,12 @@ def index(entity: str) -> str | tuple[str, int]:
     if ent.tree and not args:
         return _tree(ent)
     error = None
+    allowed = rights(ent.name)
+    if "read" not in allowed.actions:
+        raise PermissionDenied(_("You may not read %(what)s.", what=ent.label_plural))
     try:
         state = parse_state(ent, args)
-        page = runtime().records.list_page(ent.name, state.query())
+        page = runtime().records.list_page(ent.name, state.query(), actor=actor())
     except ValidationError as exc:
         error = exc.message
         state = ListState(ent, default_columns(ent))
@@ -104,6 +117,7 @@ def index(entity: str) -> str | tuple[str, int]:
         "active_view": active,
         "page_sizes": PAGE_SIZES,
         "users": lazy_users,
+        "can": allowed.actions,
     }
     body = page_or_block("records/list.html", "table", "records-table", **context)
     return (body, 422) if error and not is_htmx() else body
@@ -120,7 +134,9 @@ def _tree(ent: EntityDef) -> str:
     title = title_field(catalog(), ent)
     sort = (title.name,) if title is not None and catalog().type_of(title).sortable else ()
     while len(items) < TREE_LIMIT:
-        page = runtime().records.list_page(ent.name, ListQuery(sort=sort, limit=500, after=after))
+        page = runtime().records.list_page(
+            ent.name, ListQuery(sort=sort, limit=500, after=after), actor=actor()
+        )
         items.extend(page.items)
         if page.next is None:
             break
@@ -133,7 +149,7 @@ def _tree(ent: EntityDef) -> str:
         children.setdefault(parent if parent in known else None, []).append(it["id"])
     return render_template(
         "records/tree.html", entity=ent, titles=titles, children=children,
-        truncated=len(items) >= TREE_LIMIT,
+        truncated=len(items) >= TREE_LIMIT, can=rights(ent.name).actions,
     )
 
 
@@ -142,7 +158,9 @@ def tree_paths(ent: EntityDef) -> list[tuple[int, str]]:
     items: list[dict[str, Any]] = []
     after = None
     while len(items) < TREE_LIMIT:
-        page = runtime().records.list_page(ent.name, ListQuery(limit=500, after=after))
+        page = runtime().records.list_page(
+            ent.name, ListQuery(limit=500, after=after), actor=actor()
+        )
         items.extend(page.items)
         if page.next is None:
             break
@@ -226,7 +244,7 @@ def bulk_delete(entity: str) -> BaseResponse | str | tuple[str, int]:
     deleted = 0
     for rid in ids:
         try:
-            runtime().records.delete(ent.name, rid)
+            runtime().records.delete(ent.name, rid, actor=actor())
             deleted += 1
         except (Conflict, NotFound) as exc:
             failures.append(f"#{rid}: {exc.message}")
@@ -256,6 +274,8 @@ def export_csv(entity: str) -> Response:
         page = runtime().records.list_page(
             ent.name,
             ListQuery(filters=query.filters, sort=query.sort, q=query.q, limit=500, after=after),
+            actor=actor(),
+            purpose="export",
         )
         for item in page.items:
             writer.writerow(
@@ -276,7 +296,7 @@ def export_csv(entity: str) -> Response:
 @bp.get("/<entity>/pick")
 @login_required
 def pick(entity: str) -> str:
-    ent = catalog().entity(entity)
+    ent = acl.view(catalog().entity(entity), rights(entity))
     q = request.args.get("q", "").strip()[:200]
     if ent.tree:  # a directory tree is picked by its path, "Parent / Child"
         wanted = q.casefold()
@@ -286,8 +306,9 @@ def pick(entity: str) -> str:
     title = title_field(catalog(), ent)
     sort = (title.name,) if title is not None and catalog().type_of(title).sortable else ()
     try:
-        page = runtime().records.list_page(ent.name, ListQuery(q=q or None, sort=sort,
-                                                               limit=PICK_LIMIT))
+        page = runtime().records.list_page(
+            ent.name, ListQuery(q=q or None, sort=sort, limit=PICK_LIMIT), actor=actor()
+        )
     except RecordbaseError as exc:
         return render_template("records/_pick.html", entity=ent, options=[], error=exc.message)
     options = [(it["id"], _title(ent, it)) for it in page.items]
@@ -308,12 +329,13 @@ def related(entity: str, record: str, owner: str, field: str) -> str:
     state = ListState(owner_ent, [f for f in default_columns(owner_ent) if f.name != fdef.name])
     state.filters = [FilterSpec(fdef.name, op, (str(rid),))]
     state.limit = RELATED_LIMIT
-    page = runtime().records.list_page(owner_ent.name, state.query())
+    page = runtime().records.list_page(owner_ent.name, state.query(), actor=actor())
     columns = columns_of(catalog(), state)
     return render_template(
         "records/_related.html", entity=ent, record_id=rid, owner=owner_ent, field=fdef,
         columns=columns, rows=rows_of(catalog(), owner_ent, columns, page, locale_code()),
         more=page.next is not None, list_query=state.query_string(),
+        can=rights(owner_ent.name).actions,
     )
 
 
@@ -328,6 +350,9 @@ def related_fields(ent: EntityDef) -> list[tuple[EntityDef, FieldDef]]:
     out = []
     for owner, fdef in cat.fields_targeting(ent):
         if owner.removed or owner.child or fdef.removed:
+            continue
+        seen = rights(owner.name)
+        if "read" not in seen.actions or fdef.name in seen.hidden:
             continue
         ftype = cat.type_of(fdef)
         if ftype.reference_target(fdef) != ent.name:
