@@ -1,7 +1,7 @@
 """Seats: every live session holds one, counted in the database under the licence lock.
 
 A session (a browser sign-in, an API token, a personal token in use) holds a seat
-while it has not ended and was seen within ``SESSION_IDLE``. Opening one counts the
+while it has not ended and was seen within the idle limit. Opening one counts the
 seats and inserts in one write transaction that first takes the licence row lock
 (SELECT … FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite), so two server
 processes can never both hand out the last seat.
@@ -20,7 +20,8 @@ from recordbase.errors import LicenceRestriction
 from recordbase.licence import LicenceService
 from recordbase.settings import get_setting
 
-#: a sign-in session ends after this long without a request; so does its seat
+#: the longest a sign-in session may idle before it ends and frees its seat; the
+#: ``session_idle_minutes`` setting may shorten it (see ``idle_limit``)
 SESSION_IDLE = dt.timedelta(hours=12)
 #: a sign-in session ends this long after the sign-in, however busy (ASVS 3.3.2)
 SESSION_MAX_AGE = dt.timedelta(hours=12)
@@ -61,9 +62,17 @@ class Holder:
         }
 
 
-def seat_condition(now: dt.datetime) -> sa.ColumnElement[bool]:
+def idle_limit(conn: sa.Connection) -> dt.timedelta:
+    """How long a session may idle now (the ``session_idle_minutes`` setting)."""
+    minutes = get_setting(conn, "session_idle_minutes")
+    return min(SESSION_IDLE, dt.timedelta(minutes=minutes)) if minutes else SESSION_IDLE
+
+
+def seat_condition(
+    now: dt.datetime, idle: dt.timedelta = SESSION_IDLE
+) -> sa.ColumnElement[bool]:
     s = systables.sessions
-    return sa.and_(s.c.ended_at.is_(None), s.c.last_seen > now - SESSION_IDLE)
+    return sa.and_(s.c.ended_at.is_(None), s.c.last_seen > now - idle)
 
 
 def holders(conn: sa.Connection, now: dt.datetime) -> list[Holder]:
@@ -71,7 +80,7 @@ def holders(conn: sa.Connection, now: dt.datetime) -> list[Holder]:
     rows = conn.execute(
         sa.select(s.c.id, u.c.login, s.c.kind, s.c.address, s.c.created_at, s.c.last_seen)
         .select_from(s.join(u, u.c.id == s.c.user_id))
-        .where(seat_condition(now))
+        .where(seat_condition(now, idle_limit(conn)))
         .order_by(s.c.last_seen)
     ).all()
     return [Holder(r[0], r[1], r[2], r[3] or None, r[4], r[5]) for r in rows]
@@ -80,12 +89,13 @@ def holders(conn: sa.Connection, now: dt.datetime) -> list[Holder]:
 def expire_idle(conn: sa.Connection, now: dt.datetime) -> None:
     """End the sign-in sessions idle or old past their limits (personal tokens stay)."""
     s = systables.sessions
+    idle = idle_limit(conn)
     conn.execute(
         sa.update(s)
         .where(
             s.c.ended_at.is_(None),
             s.c.kind != PERSONAL,
-            sa.or_(s.c.last_seen <= now - SESSION_IDLE, s.c.created_at <= now - SESSION_MAX_AGE),
+            sa.or_(s.c.last_seen <= now - idle, s.c.created_at <= now - SESSION_MAX_AGE),
         )
         .values(ended_at=now, ended_reason="expired")
     )

@@ -15,6 +15,9 @@ SETTINGS: dict[str, tuple[int | None, int, int]] = {
     "audit_retention_days": (730, 1, 36500),
     # a seat idle this long may be taken over by the next sign-in
     "seat_takeover_minutes": (30, 1, 24 * 60),
+    # a sign-in session ends (and frees its seat) after this long without a request;
+    # 30 is ASVS level 2's idle limit, 720 (12 hours) the longest
+    "session_idle_minutes": (720, 5, 12 * 60),
 }
 
 

@@ -39,6 +39,7 @@ from recordbase.sessions import (
     SESSION_IDLE,
     SESSION_MAX_AGE,
     claim_seat,
+    idle_limit,
     seat_condition,
 )
 
@@ -468,10 +469,11 @@ class UserService:
             if row["ended_at"] is not None or not row["active"]:
                 raise AuthenticationError("This session has ended; sign in again.")
             self._check_licensed(conn, row["id"])
+            idle_allowed = idle_limit(conn)
         session_id = row["session_id"]
         idle = now - row["last_seen"]
         if row["kind"] != PERSONAL:
-            if idle > SESSION_IDLE:
+            if idle > idle_allowed:
                 self.end_session(session_id, reason="expired")
                 raise AuthenticationError(
                     "This session expired after a long idle time; sign in again."
@@ -479,7 +481,7 @@ class UserService:
             if now - row["session_created_at"] > SESSION_MAX_AGE:
                 self.end_session(session_id, reason="expired")
                 raise AuthenticationError("This session is too old; sign in again.")
-        if row["kind"] == PERSONAL and idle > SESSION_IDLE:
+        if row["kind"] == PERSONAL and idle > idle_allowed:
             with db.write(self.engine) as conn:
                 claim_seat(conn, self.licence, take_over=False, exclude=session_id)
                 conn.execute(
@@ -529,18 +531,24 @@ class UserService:
         """Sessions that have not ended: who, what kind, from where, since when."""
         s, u = systables.sessions, systables.users
         now = systables.utcnow()
-        stmt = (
-            sa.select(s, u.c.login, u.c.name.label("user_name"), seat_condition(now).label("seat"))
-            .select_from(s.join(u, u.c.id == s.c.user_id))
-            .where(
-                s.c.ended_at.is_(None),
-                sa.or_(s.c.kind == PERSONAL, s.c.last_seen > now - SESSION_IDLE),
-            )
-            .order_by(s.c.created_at)
-        )
-        if user_id is not None:
-            stmt = stmt.where(s.c.user_id == user_id)
         with db.read(self.engine) as conn:
+            idle = idle_limit(conn)
+            stmt = (
+                sa.select(
+                    s,
+                    u.c.login,
+                    u.c.name.label("user_name"),
+                    seat_condition(now, idle).label("seat"),
+                )
+                .select_from(s.join(u, u.c.id == s.c.user_id))
+                .where(
+                    s.c.ended_at.is_(None),
+                    sa.or_(s.c.kind == PERSONAL, s.c.last_seen > now - idle),
+                )
+                .order_by(s.c.created_at)
+            )
+            if user_id is not None:
+                stmt = stmt.where(s.c.user_id == user_id)
             rows = conn.execute(stmt).mappings().all()
         return [
             {

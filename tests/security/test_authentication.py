@@ -207,3 +207,19 @@ def test_user_directory_fields(client: FlaskClient, admin: dict[str, str]) -> No
         headers=admin,
     )
     assert role.status_code == 422
+
+
+def test_users_see_and_end_their_own_sessions(
+    client: FlaskClient, user: dict[str, str], admin: dict[str, str]
+) -> None:
+    other = headers_of(sign_in(client, "user", "user-password-123"))
+    mine = client.get("/api/v1/auth/sessions", headers=user).json["items"]
+    assert len(mine) == 2
+    assert [i["current"] for i in mine] == [True, False]
+    admin_session = client.get("/api/v1/auth/me", headers=admin).json["session_id"]
+    assert client.delete(
+        f"/api/v1/auth/sessions/{admin_session}", headers=user
+    ).status_code == 404
+    assert client.delete(f"/api/v1/auth/sessions/{mine[1]['id']}", headers=user).status_code == 204
+    assert client.get("/api/v1/entities", headers=other).status_code == 401
+    assert client.get("/api/v1/entities", headers=admin).status_code == 200

@@ -173,3 +173,24 @@ def test_two_processes_share_the_seats(db_url: str, vendor: Any) -> None:
     finally:
         rt_of(first).dispose()
         rt_of(second).dispose()
+
+
+def test_a_shorter_idle_limit_ends_sessions_and_frees_seats(
+    client: FlaskClient, app: Flask, three_seats: dict[str, str]
+) -> None:
+    response = client.patch(
+        "/api/v1/admin/settings", json={"session_idle_minutes": 30}, headers=three_seats
+    )
+    assert response.json["session_idle_minutes"] == 30
+    anna = headers_of(sign_in(client, "anna"))
+    headers_of(sign_in(client, "user", "user-password-123"))
+    assert sign_in(client, "anna").status_code == 403
+    anna_session = client.get("/api/v1/auth/me", headers=anna).json["session_id"]
+    _age_sessions(rt_of(app), dt.timedelta(minutes=31), anna_session)
+    assert client.get("/api/v1/license", headers=three_seats).json["seats_used"] == 2
+    assert client.get("/api/v1/entities", headers=anna).status_code == 401
+    assert sign_in(client, "anna").status_code == 201
+    too_long = client.patch(
+        "/api/v1/admin/settings", json={"session_idle_minutes": 721}, headers=three_seats
+    )
+    assert too_long.status_code == 422

@@ -13,7 +13,7 @@ from flask import Response, current_app, g, jsonify, request
 
 from recordbase.api import bp
 from recordbase.api.jsonio import json_body
-from recordbase.errors import AuthenticationError, PermissionDenied, ValidationError
+from recordbase.errors import AuthenticationError, NotFound, PermissionDenied, ValidationError
 from recordbase.runtime import Runtime
 from recordbase.users import User
 
@@ -116,6 +116,27 @@ def me() -> Response:
             "session_id": user.session_id,
         }
     )
+
+
+@bp.get("/auth/sessions")
+@login_required
+def my_sessions() -> Response:
+    """Your own live sessions (sign-ins and personal tokens); ``current`` marks this one."""
+    user = current_user()
+    items = runtime().users.live_sessions(user_id=user.id)
+    return jsonify({"items": [{**i, "current": i["id"] == user.session_id} for i in items]})
+
+
+@bp.delete("/auth/sessions/<int:session_id>")
+@login_required
+def end_my_session(session_id: int) -> tuple[str, int]:
+    """Sign out one of your own sessions elsewhere (someone else's reads as not found)."""
+    user = current_user()
+    mine = {i["id"] for i in runtime().users.live_sessions(user_id=user.id)}
+    if session_id not in mine:
+        raise NotFound(f"You have no live session with id {session_id}.")
+    runtime().users.end_session(session_id, actor=user, reason="signed_out")
+    return "", 204
 
 
 @bp.post("/auth/password")
