@@ -447,6 +447,6 @@ def test_renaming_an_indexed_field_touches_no_index(orders_url: str) -> None:
         names = {ix["name"] for ix in sa.inspect(rt.engine).get_indexes(
             rt.cache.current().table("orders").name)}
         assert names == {ix.name for ix in rt.cache.current().table("orders").indexes}
-        assert len(names) == 2
+        assert len([n for n in names if "updated_at" not in n]) == 2  # the field's two
     finally:
         rt.dispose()

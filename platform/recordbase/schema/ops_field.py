@@ -439,12 +439,11 @@ class RemoveField(Operation):
             field_to_json(fdef),
             None,
             details=_details(entity, fdef),
-            report={
-                "dependents": field_dependents(ctx.catalog, entity, fdef),
-                "values": values_held(ctx, entity, fdef),
-            },
+            report={"dependents": field_dependents(ctx.catalog, entity, fdef)},
         )
         if ctx.dry_run:
+            # counting reads every row: only the preview pays for it
+            outcome.report["values"] = values_held(ctx, entity, fdef)
             return outcome
         _write_row(ctx.conn, replace(fdef, removed=True))
         if entity.title_field == fdef.name:

@@ -18,7 +18,8 @@ def system_columns(entity: EntityDef) -> list[sa.Column[Any]]:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("version", sa.Integer, nullable=False, default=1),
         sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
-        sa.Column("updated_at", UTCDateTime, nullable=False, default=utcnow),
+        # indexed: "changed since" checks (undo) and lists sorted by last change
+        sa.Column("updated_at", UTCDateTime, nullable=False, default=utcnow, index=True),
         sa.Column("created_by", sa.Integer, sa.ForeignKey("rb_users.id", ondelete="SET NULL")),
         sa.Column("updated_by", sa.Integer, sa.ForeignKey("rb_users.id", ondelete="SET NULL")),
     ]
