@@ -16,6 +16,7 @@ from recordbase.runtime import (
     drop_recordbase_tables,
     is_initialised,
     make_runtime,
+    upgrade_system_tables,
 )
 
 DATABASE_HELP = (
@@ -34,6 +35,7 @@ class Context:
     def runtime(self) -> Runtime:
         if self._runtime is None:
             self._runtime = make_runtime(self.database)
+            upgrade_system_tables(self._runtime.engine)
             if self.count_launch:
                 self._runtime.licence.count_launch()
                 self._runtime.audit.apply_retention()

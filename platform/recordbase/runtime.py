@@ -88,6 +88,40 @@ def create_system_tables(engine: sa.Engine) -> None:
         AccessService.ensure_builtin_roles(conn)
 
 
+def upgrade_system_tables(engine: sa.Engine) -> list[str]:
+    """Bring a database made by an older Recordbase up to this one's system tables.
+
+    Missing system tables and indexes are created and missing nullable columns added;
+    nothing is dropped or changed. Returns what was added ("table.column"). A database
+    without Recordbase's tables is left alone.
+    """
+    if not sa.inspect(engine).has_table(systables.meta_version.name):
+        return []
+    added: list[str] = []
+    with db.write(engine) as conn:
+        systables.system_metadata.create_all(conn)  # only the missing tables
+        inspector = sa.inspect(conn)
+        prep = conn.dialect.identifier_preparer
+        for table in systables.system_metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present or not column.nullable:
+                    continue
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {prep.quote(table.name)} ADD COLUMN {prep.quote(column.name)} "
+                    f"{kind}"
+                )
+                added.append(f"{table.name}.{column.name}")
+            indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexes:
+                    index.create(conn)
+        ensure_licence_row(conn)
+        AccessService.ensure_builtin_roles(conn)
+    return added
+
+
 def is_initialised(engine: sa.Engine) -> bool:
     """True once ``init`` has finished: the administrator is created last."""
     if not sa.inspect(engine).has_table(systables.users.name):
