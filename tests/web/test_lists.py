@@ -30,6 +30,8 @@ def test_the_table_alone_comes_back_to_htmx(admin_web: Browser) -> None:
     fragment = admin_web.get("/r/clients/?sort=name", headers=headers).get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="records-table"')
     assert "<html" not in fragment
+    blank = admin_web.get("/r/clients/?sort=name&filter[inn][contains]=&q=", headers=headers)
+    assert blank.headers["HX-Push-Url"] == "/r/clients/?sort=name"
 
 
 def test_sort_both_ways(admin_web: Browser) -> None:

@@ -31,9 +31,9 @@ from recordbase.web.common import (
 from recordbase.web.forms import PARENT, Posted, field_views, read_form, service_errors
 from recordbase.web.i18n import locale_code
 from recordbase.web.lists import (
-    _title,
     entity_of,
     record_id,
+    record_title,
     related_fields,
     related_operator,
     tree_paths,
@@ -86,7 +86,7 @@ def _render(
             [*(v.fdef.name for v in views), *([PARENT] if ent.tree else [])]
         ),
         tabs=_tabs(ent, record) if record else [],
-        title=_title(ent, {**item, **(posted.values if posted else {})}) if record else None,
+        title=record_title(ent, {**item, **(posted.values if posted else {})}) if record else None,
         message=message,
         conflict=conflict,
         errors=posted.errors if posted else {},
@@ -169,7 +169,7 @@ def new(entity: str) -> tuple[str, int]:
 @login_required
 def create(entity: str) -> BaseResponse | tuple[str, int]:
     ent = entity_of(entity)
-    posted = read_form(catalog(), ent, request.form, _context(), _names(), creating=True,
+    posted = read_form(catalog(), ent, request.form, _context(), _names(),
                        locked=rights(ent.name).read_only)
     if posted.errors:
         return _invalid(ent, {}, posted)
@@ -218,7 +218,7 @@ def update(entity: str, record: str) -> BaseResponse | tuple[str, int]:
     if not version_text.isdigit() or int(version_text) > MAX_VERSION:
         raise ValidationError(_("The form is missing the record's version; reload the card."))
     version = int(version_text)
-    posted = read_form(catalog(), ent, request.form, _context(), _names(), creating=False,
+    posted = read_form(catalog(), ent, request.form, _context(), _names(),
                        locked=rights(ent.name).read_only)
     stub = {"id": rid, "version": version}
     if posted.errors:

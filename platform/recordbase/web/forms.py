@@ -115,7 +115,6 @@ def read_form(
     ctx: ReadContext,
     names: Iterable[str],
     *,
-    creating: bool,
     locked: frozenset[str] = frozenset(),
 ) -> Posted:
     """The posted controls of the fields ``names`` as a JSON object for RecordService."""

@@ -82,7 +82,7 @@ def _args_of_view(entity: EntityDef) -> tuple[MultiDict[str, str], saved_views.S
 
 @bp.get("/<entity>/")
 @login_required
-def index(entity: str) -> str | tuple[str, int]:
+def index(entity: str) -> str | tuple[str, int] | tuple[str, int, dict[str, str]]:
     ent = entity_of(entity)
     args, active = _args_of_view(ent)
     if ent.tree and not args:
@@ -120,7 +120,12 @@ def index(entity: str) -> str | tuple[str, int]:
         "can": allowed.actions,
     }
     body = page_or_block("records/list.html", "table", "records-table", **context)
-    return (body, 422) if error and not is_htmx() else body
+    if is_htmx():
+        # the address bar shows the list's canonical query, not every blank filter input
+        query = state.query_string(paging=True)
+        pushed = url_for("lists.index", entity=ent.name) + (f"?{query}" if query else "")
+        return body, 200, {"HX-Push-Url": pushed}
+    return (body, 422) if error else body
 
 
 def lazy_users() -> list[tuple[int, str]]:
@@ -141,7 +146,7 @@ def _tree(ent: EntityDef) -> str:
         if page.next is None:
             break
         after = page.next
-    titles = {it["id"]: _title(ent, it) for it in items}
+    titles = {it["id"]: record_title(ent, it) for it in items}
     children: dict[int | None, list[int]] = {}
     known = set(titles)
     for it in items:
@@ -165,7 +170,7 @@ def tree_paths(ent: EntityDef) -> list[tuple[int, str]]:
         if page.next is None:
             break
         after = page.next
-    titles = {it["id"]: _title(ent, it) for it in items}
+    titles = {it["id"]: record_title(ent, it) for it in items}
     parents = {it["id"]: it.get("parent") for it in items}
 
     def path(i: int) -> str:
@@ -181,7 +186,7 @@ def tree_paths(ent: EntityDef) -> list[tuple[int, str]]:
     return sorted(((i, path(i)) for i in titles), key=lambda p: p[1].casefold())
 
 
-def _title(ent: EntityDef, item: dict[str, Any]) -> str:
+def record_title(ent: EntityDef, item: dict[str, Any]) -> str:
     title = title_field(catalog(), ent)
     if title is None:
         return f"#{item['id']}"
@@ -311,7 +316,7 @@ def pick(entity: str) -> str:
         )
     except RecordbaseError as exc:
         return render_template("records/_pick.html", entity=ent, options=[], error=exc.message)
-    options = [(it["id"], _title(ent, it)) for it in page.items]
+    options = [(it["id"], record_title(ent, it)) for it in page.items]
     return render_template("records/_pick.html", entity=ent, options=options, error=None, q=q)
 
 

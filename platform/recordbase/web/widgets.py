@@ -10,6 +10,7 @@ Nothing here branches on a field type's name.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -283,11 +284,14 @@ def builtin_widgets() -> WidgetRegistry:
     return registry
 
 
-WIDGETS = builtin_widgets()
+@functools.cache
+def widgets() -> WidgetRegistry:
+    """The widget registry, built on first use (nothing happens at import time)."""
+    return builtin_widgets()
 
 
 def widget_for(ftype: FieldType) -> Widget:
-    return WIDGETS.get(ftype.widget)
+    return widgets().get(ftype.widget)
 
 
 def user_choices(runtime: Runtime) -> list[tuple[int, str]]:
