@@ -146,3 +146,11 @@ def test_the_picker_searches_titles(admin_web: Browser) -> None:
 def test_a_tree_directory_is_picked_by_its_path(admin_web: Browser) -> None:
     fragment = admin_web.get("/r/product_categories/pick?q=").get_data(as_text=True)
     assert " / " in fragment  # "Parent / Child"
+
+
+def test_user_columns_show_names(crm: Flask, admin_web: Browser) -> None:
+    rt: Runtime = crm.extensions["recordbase"]
+    item, _ = rt.records.get("clients", 1)
+    rt.records.update("clients", 1, {"manager": 2}, expected_version=item["version"])
+    page = admin_web.get("/r/clients/?cols=name,manager").get_data(as_text=True)
+    assert "Ulla User" in page

@@ -334,7 +334,7 @@ def _view(
     if posted is not None:
         view.error = posted.errors.get(key)
     try:
-        view.display = ftype.display(fdef, value, locale)
+        view.display = widget.display(ftype, fdef, value, locale)
     except (TypeError, ValueError, ConversionError):
         view.display = "" if value is None else str(value)
     if target is not None:

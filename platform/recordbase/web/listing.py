@@ -232,7 +232,8 @@ def rows_of(
                 ]
                 cells.append(Cell(", ".join(t for _, _, t in links), links))
                 continue
-            cells.append(Cell(col.ftype.display(col.fdef, value, locale), numeric=col.numeric))
+            text = col.widget.display(col.ftype, col.fdef, value, locale)
+            cells.append(Cell(text, numeric=col.numeric))
         heading = ""
         if title is not None:
             heading = catalog.type_of(title).display(title, item.get(title.name), locale)

@@ -68,6 +68,11 @@ class Widget:
     def normalise(self, text: str) -> str:
         return text
 
+    def display(self, ftype: FieldType, fdef: FieldDef, value: Any, locale: str) -> str:
+        """The text of a list cell or a read-only value (the type's, unless the widget
+        knows better)."""
+        return ftype.display(fdef, value, locale)
+
     def is_blank(self, form: FormData, key: str) -> bool:
         return not self.raw(form, key).strip()
 
@@ -196,7 +201,18 @@ class MultiLinkPickerWidget(LinkPickerWidget):
         return ("contains",) if "contains" in ftype.operators else ()
 
 
-class UserPickerWidget(Widget):
+class UserNames:
+    """Shows a user id as the user's name (the types only know the id)."""
+
+    def display(self, ftype: FieldType, fdef: FieldDef, value: Any, locale: str) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            name = user_names().get(value)
+            if name:
+                return name
+        return ftype.display(fdef, value, locale)
+
+
+class UserPickerWidget(UserNames, Widget):
     name, filter_kind = "user_picker", "user"
 
     def filter_ops(self, ftype: FieldType) -> tuple[str, ...]:
@@ -239,7 +255,7 @@ class ReadonlyDatetimeWidget(Widget):
     filter_input = "datetime-local"
 
 
-class ReadonlyUserWidget(Widget):
+class ReadonlyUserWidget(UserNames, Widget):
     name, display_only, filter_kind = "readonly_user", True, "user"
 
     def filter_ops(self, ftype: FieldType) -> tuple[str, ...]:
@@ -305,6 +321,16 @@ def user_choices(runtime: Runtime) -> list[tuple[int, str]]:
             .limit(1000)
         ).all()
     return [(int(r.id), str(r.name or r.login)) for r in rows]
+
+
+def user_names() -> dict[int, str]:
+    """Names of the active users by id, read once per request."""
+    from flask import current_app, g
+
+    if "user_names" not in g:
+        g.user_names = dict(user_choices(current_app.extensions["recordbase"]))
+    names: dict[int, str] = g.user_names
+    return names
 
 
 def conversion_message(exc: ConversionError | Exception) -> str:
