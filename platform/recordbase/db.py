@@ -10,6 +10,7 @@ driver's transaction handling is switched off and Recordbase emits BEGIN itself,
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,7 +44,6 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        kwargs.setdefault("pool_pre_ping", True)
         # timestamps travel in UTC whatever the server's or the role's time zone
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("options", "-c timezone=UTC")
@@ -52,8 +52,41 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         # result type") on every pooled connection that prepared it. Tables change
         # shape at run time here, so queries are never prepared.
         connect_args.setdefault("prepare_threshold", None)
-        return sa.create_engine(parsed, connect_args=connect_args, **kwargs)
+        engine = sa.create_engine(parsed, connect_args=connect_args, **kwargs)
+        _ping_idle_connections(engine)
+        return engine
     raise ValueError(f"Recordbase runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}.")
+
+
+IDLE_BEFORE_PING = 30.0
+
+
+def _ping_idle_connections(engine: sa.Engine) -> None:
+    """Check a pooled connection before use only when it sat idle for a while.
+
+    A server restart or an idle timeout leaves dead connections in the pool; a
+    ping on every checkout (``pool_pre_ping``) would find them, at the price of one
+    round trip per request. A connection used within the last half minute is alive.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi: Any, record: Any) -> None:
+        record.info["rb_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("rb_idle_since")
+        if since is None or time.monotonic() - since < IDLE_BEFORE_PING:
+            return
+        try:
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi.rollback()  # leave no transaction open behind the ping
+        except Exception as exc:  # any failure means: use another connection
+            raise sa.exc.DisconnectionError() from exc
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:

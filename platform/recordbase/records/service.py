@@ -108,18 +108,12 @@ class RecordService:
                 search = q.compile_search(entity, table, catalog, query.q)
                 if search is not None:
                     where.append(search)
-            if query.after:
-                where.append(q.keyset_condition(keys, q.decode_cursor(query.after, keys)))
+            after = q.decode_cursor(query.after, keys) if query.after else None
             rows_allowed = acl.read_condition(rights, actor, full, table)
             if rows_allowed is not None:
                 where.append(rows_allowed)
-            stmt = (
-                sa.select(*select_columns(entity, table, catalog))
-                .where(*where)
-                .order_by(*q.order_by(keys, conn.dialect.name))
-                .limit(query.limit + 1)
-            )
-            rows = conn.execute(stmt).mappings().all()
+            stmt = sa.select(*select_columns(entity, table, catalog)).where(*where)
+            rows = q.page_rows(conn, stmt, keys, after, query.limit + 1)
             more = len(rows) > query.limit
             rows = rows[: query.limit]
             items = rows_to_json(conn, catalog, entity, rows)
