@@ -137,8 +137,17 @@ class UserService:
         self.hasher = PasswordHasher.from_parameters(HASH_PROFILES[hash_profile])
         self.licence = licence or LicenceService(engine)
         self.audit = audit or AuditService(engine)
-        # verified against when the login is unknown, so both paths cost the same time
-        self._dummy_hash = self.hasher.hash("recordbase-dummy-password")
+        self._dummy: str | None = None
+
+    @property
+    def _dummy_hash(self) -> str:
+        """Verified against when the login is unknown, so both paths cost the same time.
+
+        Made on first use: an argon2 hash takes 64 MiB, which a process that never
+        checks a password (the server's master, a CLI run) should not pay for."""
+        if self._dummy is None:
+            self._dummy = self.hasher.hash("recordbase-dummy-password")
+        return self._dummy
 
     # --- the directory -----------------------------------------------------------------
 
