@@ -133,11 +133,17 @@ def init(
 @pass_context
 def serve(state: Context, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web application and API with gunicorn."""
+    from recordbase.db import make_engine
     from recordbase.server import run_gunicorn
 
-    if not is_initialised(state.runtime.engine):
+    # a bare engine: the master only checks the database; each worker builds its app
+    engine = make_engine(state.database)
+    try:
+        ready = is_initialised(engine)
+    finally:
+        engine.dispose()
+    if not ready:
         fail("The database is not initialised; run `recordbase init --config DIR` first.")
-    state.close()
     run_gunicorn(state.database, host=host, port=port, workers=workers, threads=threads)
 
 

@@ -14,7 +14,6 @@ import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from PIL import Image, UnidentifiedImageError
 
 from recordbase import db, systables
 from recordbase.errors import NotFound, PayloadTooLarge, ValidationError
@@ -59,6 +58,8 @@ def clean_name(name: str) -> str:
 
 def sniff_image(data: bytes) -> str | None:
     """The content type of a decodable PNG/JPEG/GIF/WebP image, else None."""
+    from PIL import Image, UnidentifiedImageError  # only uploads need Pillow
+
     try:
         with Image.open(io.BytesIO(data)) as probe:
             fmt = probe.format

@@ -9,15 +9,20 @@ from ids and quoted by the dialect; no user text is part of it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic.operations import Operations
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy.schema import CreateColumn
+
+if TYPE_CHECKING:
+    from alembic.operations import Operations
 
 
 def operations(conn: sa.Connection) -> Operations:
+    # imported here: Alembic is needed by structural changes, not by every request
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
     return Operations(MigrationContext.configure(conn))
 
 
