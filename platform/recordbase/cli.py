@@ -16,6 +16,7 @@ from recordbase.runtime import (
     drop_recordbase_tables,
     is_initialised,
     make_runtime,
+    record_launch,
     upgrade_system_tables,
 )
 
@@ -140,6 +141,8 @@ def serve(state: Context, host: str, port: int, workers: int, threads: int) -> N
     engine = make_engine(state.database)
     try:
         ready = is_initialised(engine)
+        if ready:
+            record_launch(engine)  # a server start is one launch, whatever its workers
     finally:
         engine.dispose()
     if not ready:

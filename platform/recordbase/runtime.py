@@ -122,6 +122,16 @@ def upgrade_system_tables(engine: sa.Engine) -> list[str]:
     return added
 
 
+def record_launch(engine: sa.Engine) -> None:
+    """What every launch (a CLI run, a server start) does once, with a bare engine:
+    upgrade the system tables, count the launch for demo mode, apply audit retention."""
+    if not sa.inspect(engine).has_table(systables.meta_version.name):
+        return
+    upgrade_system_tables(engine)
+    LicenceService(engine).count_launch()
+    AuditService(engine).apply_retention()
+
+
 def is_initialised(engine: sa.Engine) -> bool:
     """True once ``init`` has finished: the administrator is created last."""
     if not sa.inspect(engine).has_table(systables.users.name):

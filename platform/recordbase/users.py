@@ -389,8 +389,14 @@ class UserService:
         if not ok or row is None:
             raise AuthenticationError("The login or the password is wrong.")
         user = _user_of(row, address=address)
-        with db.read(self.engine) as conn:
-            self._check_licensed(conn, user.id)
+        try:
+            with db.read(self.engine) as conn:
+                self._check_licensed(conn, user.id)
+        except LicenceRestriction as exc:
+            self.audit.log(
+                "auth.sign_in_refused", actor=user, details={"reason": exc.message[:1000]}
+            )
+            raise
         return user
 
     def _check_licensed(self, conn: sa.Connection, user_id: int) -> None:
@@ -420,6 +426,18 @@ class UserService:
         """
         if kind not in SESSION_KINDS:
             raise ValueError(f"unknown session kind {kind!r}")
+        try:
+            return self._open_session(user, kind, address, take_over, name)
+        except LicenceRestriction as exc:
+            self.audit.log(
+                "auth.sign_in_refused", actor=user.at(address or user.address),
+                details={"kind": kind, "reason": exc.message[:1000]},
+            )
+            raise
+
+    def _open_session(
+        self, user: User, kind: str, address: str | None, take_over: bool, name: str | None
+    ) -> str:
         token = secrets.token_urlsafe(32)
         now = systables.utcnow()
         with db.write(self.engine) as conn:

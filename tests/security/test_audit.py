@@ -154,3 +154,21 @@ def test_user_administration_is_logged(client: FlaskClient, admin: dict[str, str
     assert logged[:3] == ["user.password_reset", "user.update", "user.create"]
     update = client.get("/api/v1/audit?action=user.update", headers=admin).json["items"][0]
     assert update["details"]["changes"] == {"group_name": [None, "north"]}
+
+
+def test_refused_sign_ins_are_logged(
+    client: FlaskClient, admin: dict[str, str], licensed: Any
+) -> None:
+    make_user(client, admin, "anna")
+    make_user(client, admin, "bob")  # admin, user, anna, bob: one beyond the simple tier
+    licensed("simple")
+    headers_of(sign_in(client, "anna"))
+    headers_of(sign_in(client, "user", "user-password-123"))
+    assert sign_in(client, "anna").status_code == 403  # no seat
+    assert sign_in(client, "bob").status_code == 403  # beyond the users
+    refused = client.get(
+        "/api/v1/audit?action=auth.sign_in_refused", headers=admin
+    ).json["items"]
+    assert [e["login"] for e in refused] == ["bob", "anna"]
+    assert "beyond" in refused[0]["details"]["reason"]
+    assert "seats" in refused[1]["details"]["reason"]

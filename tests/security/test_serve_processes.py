@@ -116,9 +116,12 @@ def test_the_fourth_sign_in_is_refused_by_either_server(
     assert httpx.get(f"{one}/api/v1/license", headers=headers, timeout=30).status_code == 401
     assert _sign_in(two, "u1").status_code == 201
     assert _sign_in(one, "u1").status_code == 403
-    # an expired session frees its seat too
+    # an expired session frees its seat too; each server start was one launch
     engine = db.make_engine(url)
     try:
+        with db.read(engine) as conn:
+            launches = conn.execute(sa.select(systables.licence.c.launches)).scalar_one()
+        assert launches == 2
         s = systables.sessions
         with db.write(engine) as conn:
             oldest = conn.execute(

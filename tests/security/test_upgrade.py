@@ -69,3 +69,23 @@ def test_an_old_database_is_upgraded_on_launch(db_url: str) -> None:
         assert [r["name"] for r in roles] == ["admin", "user"]
     finally:
         app.extensions["recordbase"].dispose()
+
+
+def test_record_launch_counts_and_upgrades_with_a_bare_engine(db_url: str) -> None:
+    from recordbase.licence import LicenceService
+    from recordbase.runtime import record_launch
+
+    engine = db.make_engine(db_url)
+    try:
+        record_launch(engine)  # an empty database: nothing happens
+        assert not sa.inspect(engine).has_table("rb_licence")
+    finally:
+        engine.dispose()
+    _old_schema(db_url)
+    engine = db.make_engine(db_url)
+    try:
+        record_launch(engine)
+        record_launch(engine)
+        assert LicenceService(engine).state().launches == 2
+    finally:
+        engine.dispose()
