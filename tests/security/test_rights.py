@@ -342,3 +342,30 @@ def test_permission_rules_are_checked(client: FlaskClient, crm: dict[str, str]) 
     removed = client.delete(url, headers=crm)
     assert removed.json["permissions"] == {}
     assert client.delete("/api/v1/admin/roles/clerk", headers=crm).status_code == 204
+
+
+def test_links_cannot_point_at_hidden_rows(client: FlaskClient, managers: dict[str, Any]) -> None:
+    admin, anna = managers["admin"], managers["anna"]
+    put_permission(
+        client, admin, "manager", "clients", actions=["read"], rows="own", others="hidden",
+        owner_field="manager",
+    )
+    put_permission(client, admin, "manager", "deals", actions=["read", "create", "update"])
+    hidden = client.post(
+        "/api/v1/records/deals", json={"title": "t", "client": managers["vera1"]}, headers=anna
+    )
+    missing = client.post(
+        "/api/v1/records/deals", json={"title": "t", "client": 999999}, headers=anna
+    )
+    assert hidden.status_code == missing.status_code == 422
+    assert hidden.json["errors"]["client"] == f"There is no Client with id {managers['vera1']}."
+    own = client.post(
+        "/api/v1/records/deals", json={"title": "t", "client": managers["anna1"]}, headers=anna
+    )
+    assert own.status_code == 201
+    changed = client.patch(
+        f"/api/v1/records/deals/{own.json['id']}",
+        json={"client": managers["boris1"], "version": 1},
+        headers=anna,
+    )
+    assert changed.status_code == 422

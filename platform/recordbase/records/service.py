@@ -299,6 +299,7 @@ class RecordService:
             conn, catalog, view or entity, data, partial=False, allowed_extra=_extra(entity)
         )
         acl.check_owner_value(conn, rights, actor, values)
+        self._check_reachable(conn, catalog, entity, values, actor)
         table = catalog.table(entity)
         now = systables.utcnow()
         row: dict[str, Any] = {
@@ -384,6 +385,7 @@ class RecordService:
                 allowed_extra=_extra(entity),
             )
             acl.check_owner_value(conn, rights, actor, values)
+            self._check_reachable(conn, catalog, entity, values, actor)
             row: dict[str, Any] = {
                 "version": table.c.version + 1,
                 "updated_at": systables.utcnow(),
@@ -473,6 +475,47 @@ class RecordService:
             )
 
     # --- helpers ----------------------------------------------------------------------
+
+    def _check_reachable(
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        entity: EntityDef,
+        values: Mapping[str, Any],
+        actor: User | None,
+    ) -> None:
+        """A link may only point at records the actor can see: another manager's hidden
+        client reads as missing, so ids cannot be probed through links either."""
+        if actor is None or actor.is_admin:
+            return
+        errors: dict[str, str] = {}
+        for fdef in entity.fields:
+            if fdef.name not in values:
+                continue
+            ftype = catalog.type_of(fdef)
+            target_name = ftype.reference_target(fdef)
+            ids = ftype.referenced_ids(fdef, values[fdef.name]) if target_name else []
+            if not ids or target_name is None:
+                continue
+            target = catalog.entity(target_name)
+            rights = self.access.rights(conn, actor, target)
+            table = catalog.table(target)
+            allowed = acl.read_condition(rights, actor, target, table)
+            if "read" in rights.actions and allowed is None:
+                continue
+            cond = [table.c.id.in_(ids)] + ([allowed] if allowed is not None else [])
+            seen = set() if "read" not in rights.actions else set(
+                conn.execute(sa.select(table.c.id).where(*cond)).scalars()
+            )
+            missing = [i for i in ids if i not in seen]
+            if missing:
+                errors[fdef.name] = f"There is no {target.label} with id {missing[0]}."
+        if errors:
+            raise ValidationError(
+                f"The {entity.label} was not saved: "
+                + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+                fields=errors,
+            )
 
     def _save_related(
         self,
