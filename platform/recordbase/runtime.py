@@ -54,7 +54,7 @@ def make_runtime(
     audit = AuditService(engine)
     access = AccessService(engine, cache)
     files = FileService(engine)
-    prints = PrintService(engine, cache, files)
+    prints = PrintService(engine, cache, files, access=access)
     register_dependents(prints, registry)
     return Runtime(
         engine=engine,

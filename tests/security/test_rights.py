@@ -369,3 +369,29 @@ def test_links_cannot_point_at_hidden_rows(client: FlaskClient, managers: dict[s
         headers=anna,
     )
     assert changed.status_code == 422
+
+
+def test_prints_leave_out_hidden_fields(client: FlaskClient, managers: dict[str, Any]) -> None:
+    body = {
+        "name": "card_secret",
+        "label": "Card",
+        "body": "<p>NAME={{ record.name }}</p><p>SECRET={{ record.secret_note or '' }}</p>",
+        "css": "",
+        "page": {"size": "A4", "orientation": "portrait", "margins": "15mm"},
+    }
+    refused = client.post("/api/v1/entities/clients/templates", json=body,
+                          headers=managers["admin"])
+    assert refused.status_code == 422, refused.json
+    assert "millimetres" in refused.json["detail"]
+    body["page"]["margins"] = 15
+    made = client.post("/api/v1/entities/clients/templates", json=body,
+                       headers=managers["admin"])
+    assert made.status_code in (200, 201), made.json
+    url = f"/api/v1/records/clients/{managers['anna1']}/print/card_secret?format=html"
+    as_admin = client.get(url, headers=managers["admin"])
+    assert as_admin.status_code == 200, as_admin.data[:300]
+    assert b"secret of anna 1" in as_admin.data
+    as_anna = client.get(url, headers=managers["anna"])
+    assert as_anna.status_code == 200, as_anna.data[:300]
+    assert b"NAME=anna-client-1" in as_anna.data
+    assert b"secret of" not in as_anna.data

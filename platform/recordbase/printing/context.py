@@ -15,18 +15,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
 import sqlalchemy as sa
 
+from recordbase import access as acl
 from recordbase import systables
+from recordbase.access import AccessService
 from recordbase.catalog import Catalog
 from recordbase.errors import ConversionError, NotFound, RecordbaseError
 from recordbase.model import EntityDef, FieldDef
 from recordbase.printing.lint import child_entity, points_at_users, related_fields
 from recordbase.printing.views import EntityInfo, FieldInfo, RecordView, title_of
 from recordbase.records.rows import rows_to_json, select_columns
+
+if TYPE_CHECKING:
+    from recordbase.users import User
 
 DEPTH = 3
 MAX_RELATED = 500
@@ -47,10 +52,21 @@ def entity_info(entity: EntityDef) -> EntityInfo:
 class RecordLoader:
     """Reads records and what they point at, then makes views of them."""
 
-    def __init__(self, conn: sa.Connection, catalog: Catalog, locale: str) -> None:
+    def __init__(
+        self,
+        conn: sa.Connection,
+        catalog: Catalog,
+        locale: str,
+        *,
+        access: AccessService | None = None,
+        actor: User | None = None,
+    ) -> None:
         self.conn = conn
         self.catalog = catalog
         self.locale = locale
+        #: with ``access``, records and fields the actor may not read never load
+        self.access = access
+        self.actor = actor
         self.items: dict[Key, dict[str, Any]] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.stamps: dict[Key, dict[str, Any]] = {}
@@ -81,18 +97,28 @@ class RecordLoader:
     def _fetch(self, entity: EntityDef, ids: Sequence[int]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         table = self.catalog.table(entity)
+        allowed: list[sa.ColumnElement[bool]] = []
+        visible = entity
+        if self.access is not None:
+            rights = self.access.rights(self.conn, self.actor, entity)
+            if "read" not in rights.actions:
+                return out  # shown as missing, like a record that does not exist
+            visible = acl.view(entity, rights)
+            condition = acl.read_condition(rights, self.actor, entity, table)
+            if condition is not None:
+                allowed.append(condition)
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             rows = (
                 self.conn.execute(
-                    sa.select(*select_columns(entity, table, self.catalog)).where(
-                        table.c.id.in_(chunk)
+                    sa.select(*select_columns(visible, table, self.catalog)).where(
+                        table.c.id.in_(chunk), *allowed
                     )
                 )
                 .mappings()
                 .all()
             )
-            out.extend(rows_to_json(self.conn, self.catalog, entity, rows))
+            out.extend(rows_to_json(self.conn, self.catalog, visible, rows))
             for row in rows:
                 self.stamps[(entity.name, row["id"])] = {k: row[k] for k in STAMPS}
                 self._user_ids.update(
@@ -132,9 +158,9 @@ class RecordLoader:
         for row in rows:
             self.users[row["id"]] = dict(row)
 
-    def related_ids(self, entity: EntityDef, ids: Sequence[int], wanted: set[str] | None) -> dict[
-        int, dict[str, list[Key]]
-    ]:
+    def related_ids(
+        self, entity: EntityDef, ids: Sequence[int], wanted: set[str] | None
+    ) -> dict[int, dict[str, list[Key]]]:
         """For each record id: the records of each related entity that link to it."""
         out: dict[int, dict[str, list[Key]]] = {i: {} for i in ids}
         if not ids:

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from recordbase import db
+from recordbase.access import AccessService
 from recordbase.catalog import Catalog, CatalogCache
 from recordbase.errors import NotFound, TemplateError, ValidationError
 from recordbase.files import FileService
@@ -70,10 +71,13 @@ class PrintService:
         *,
         company_entity: str = "company",
         limits: Limits | None = None,
+        access: AccessService | None = None,
     ) -> None:
         self.engine = engine
         self.cache = cache
         self.files = files
+        #: the caller's rights decide which linked records and fields a printout shows
+        self.access = access
         self.company_entity = company_entity
         self.limits = limits or Limits()
         self.store = TemplateStore(engine)
@@ -184,7 +188,12 @@ class PrintService:
         entity = self.cache.current().entity(entity_name)
         data, docx = self.store.revision(entity, name, number)
         self.store.save(
-            entity, name, data, docx=docx, keep_docx=False, user_id=user_id,
+            entity,
+            name,
+            data,
+            docx=docx,
+            keep_docx=False,
+            user_id=user_id,
             note=f"Reverted to revision {number}.",
         )
         return self.template(entity.name, name)
@@ -198,7 +207,12 @@ class PrintService:
         self.store.delete(entity, name)
 
     def save_docx(
-        self, entity_name: str, name: str, label: str | None, content: bytes, *,
+        self,
+        entity_name: str,
+        name: str,
+        label: str | None,
+        content: bytes,
+        *,
         user_id: int | None,
     ) -> dict[str, Any]:
         """Create or replace a Word template (a new revision when it exists)."""
@@ -217,16 +231,17 @@ class PrintService:
             if current.kind != "docx":
                 raise ValidationError(
                     f"The template {name!r} is an HTML template; choose another name for the "
-                    "Word template.", fields={"name": "An HTML template has this name."},
+                    "Word template.",
+                    fields={"name": "An HTML template has this name."},
                 )
             self.store.save(entity, name, data, docx=content, user_id=user_id)
         return self.template(entity.name, name)
 
     # --- checking ---------------------------------------------------------------------
 
-    def lint_source(self, entity_name: str, body: str, scope: str = "record") -> list[
-        dict[str, Any]
-    ]:
+    def lint_source(
+        self, entity_name: str, body: str, scope: str = "record"
+    ) -> list[dict[str, Any]]:
         catalog = self.cache.current()
         entity = catalog.entity(entity_name)
         report = lint.Linter(catalog, self.company_entity).lint(body, entity, scope=scope)
@@ -286,8 +301,9 @@ class PrintService:
             data.name = name
             return Resolved(data, "html", f"tpl:{name}", None, True)
         stored = self.store.get(entity, name)
-        return Resolved(stored.data, stored.kind, f"tpl:{stored.revision_id}", stored.docx, False,
-                        stored)
+        return Resolved(
+            stored.data, stored.kind, f"tpl:{stored.revision_id}", stored.docx, False, stored
+        )
 
     def render(
         self, entity_name: str, name: str, ids: Sequence[int], fmt: str, user: User | None
@@ -305,8 +321,9 @@ class PrintService:
         """An unsaved template rendered for some records (the editor's live preview)."""
         catalog = self.cache.current()
         entity = catalog.entity(entity_name)
-        template = spec.parse_spec({"name": "preview", **(data if isinstance(data, Mapping)
-                                                          else {})})
+        template = spec.parse_spec(
+            {"name": "preview", **(data if isinstance(data, Mapping) else {})}
+        )
         self._check(catalog, entity, template.body, template.scope)
         resolved = Resolved(template, "html", "tpl:preview", None, False)
         return self._render(catalog, entity, resolved, list(ids), fmt, user)
@@ -376,7 +393,7 @@ class PrintService:
     ) -> list[dict[str, Any]]:
         with db.read(self.engine) as conn:
             catalog = self.cache.current(conn)
-            loader = RecordLoader(conn, catalog, data.locale)
+            loader = RecordLoader(conn, catalog, data.locale, access=self.access, actor=user)
             related = loader.related_ids(entity, ids, report.related) if report.related else {}
             loader.load(entity, ids)
             for keys in related.values():
@@ -390,8 +407,11 @@ class PrintService:
             common = {
                 "company": company,
                 "user": user_json(user),
-                "entity": {"name": entity.name, "label": entity.label,
-                           "label_plural": entity.label_plural},
+                "entity": {
+                    "name": entity.name,
+                    "label": entity.label,
+                    "label_plural": entity.label_plural,
+                },
             }
             if data.scope == "list":
                 return [{**common, "records": views}]
@@ -450,11 +470,11 @@ class PrintService:
     ) -> list[dict[str, Any]]:
         out = []
         for owner, stored, report in self._all_reports(catalog):
-            lines = sorted({r.line for r in report.refs
-                            if r.entity == entity.name and r.field == field_name})
+            lines = sorted(
+                {r.line for r in report.refs if r.entity == entity.name and r.field == field_name}
+            )
             if lines:
-                out.append(dependent(owner, stored, lines,
-                                     f"uses {entity.name}.{field_name}"))
+                out.append(dependent(owner, stored, lines, f"uses {entity.name}.{field_name}"))
         return out
 
     def entity_dependents(self, catalog: Catalog, entity: EntityDef) -> list[dict[str, Any]]:
@@ -467,9 +487,7 @@ class PrintService:
                 out.append(dependent(owner, stored, lines, f"uses {entity.name}"))
         return out
 
-    def _all_reports(
-        self, catalog: Catalog
-    ) -> list[tuple[EntityDef, StoredTemplate, lint.Report]]:
+    def _all_reports(self, catalog: Catalog) -> list[tuple[EntityDef, StoredTemplate, lint.Report]]:
         out = []
         for stored in self.store.all():
             try:
@@ -480,9 +498,9 @@ class PrintService:
         return out
 
 
-def dependent(owner: EntityDef, stored: StoredTemplate, lines: list[int], what: str) -> dict[
-    str, Any
-]:
+def dependent(
+    owner: EntityDef, stored: StoredTemplate, lines: list[int], what: str
+) -> dict[str, Any]:
     where = f" (line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))})" if lines else ""
     return {
         "kind": "print_template",
@@ -517,8 +535,11 @@ def problems_error(problems: Sequence[lint.Problem], *, saved: bool = False) -> 
     lead = "The template no longer matches the structure: " if saved else ""
     return TemplateError(
         f"{lead}{where}{first.message}{more}",
-        fields={"body": "; ".join(
-            (f"line {p.line}: " if p.line else "") + p.message for p in problems[:20])},
+        fields={
+            "body": "; ".join(
+                (f"line {p.line}: " if p.line else "") + p.message for p in problems[:20]
+            )
+        },
         extra={"line": first.line, "problems": [p.as_json() for p in problems]},
     )
 
@@ -531,4 +552,3 @@ def document_name(entity: EntityDef, template: str, parts: list[dict[str, Any]],
     title = str(record) if record is not None else entity.name
     stem = SAFE_NAME.sub("_", f"{template}-{title}").strip("_.")[:120] or "print"
     return f"{stem}.{fmt}"
-

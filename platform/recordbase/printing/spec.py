@@ -34,8 +34,9 @@ DEFAULT_MARGINS = {"top": 15.0, "right": 10.0, "bottom": 15.0, "left": 20.0}
 class Margins(ma.fields.Field[dict[str, float]]):
     default_error_messages = {  # noqa: RUF012 (marshmallow merges it per class)
         "invalid": (
+            # doubled braces: marshmallow formats its messages with str.format
             "Margins are millimetres: one number for every side, or "
-            '{"top": …, "right": …, "bottom": …, "left": …}.'
+            '{{"top": …, "right": …, "bottom": …, "left": …}}.'
         ),
         "range": f"A margin is between 0 and {MAX_MARGIN_MM} mm.",
     }
