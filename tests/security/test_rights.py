@@ -395,3 +395,15 @@ def test_prints_leave_out_hidden_fields(client: FlaskClient, managers: dict[str,
     assert as_anna.status_code == 200, as_anna.data[:300]
     assert b"NAME=anna-client-1" in as_anna.data
     assert b"secret of" not in as_anna.data
+
+
+def test_the_api_description_hides_what_the_caller_cannot_see(
+    client: FlaskClient, managers: dict[str, Any]
+) -> None:
+    full = client.get("/api/v1/openapi.json", headers=managers["admin"]).json
+    assert "secret_note" in full["components"]["schemas"]["clients"]["properties"]
+    mine = client.get("/api/v1/openapi.json", headers=managers["anna"]).json
+    assert "secret_note" not in mine["components"]["schemas"]["clients"]["properties"]
+    assert "name" in mine["components"]["schemas"]["clients"]["properties"]
+    readable = {p.split("/")[2] for p in mine["paths"] if p.startswith("/records/")}
+    assert readable <= set(full["components"]["schemas"])

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from recordbase import __version__
+from recordbase import __version__, db
+from recordbase import access as acl
 from recordbase.api import bp
-from recordbase.api.auth import login_required, runtime
+from recordbase.api.auth import current_user, login_required, runtime
 from recordbase.catalog import Catalog
 from recordbase.model import EntityDef
 from recordbase.records.query import MAX_PAGE_SIZE
@@ -154,7 +155,8 @@ def entity_paths(catalog: Catalog, entity: EntityDef) -> dict[str, Any]:
     }
 
 
-def build_document(catalog: Catalog) -> dict[str, Any]:
+def build_document(catalog: Catalog, entities: list[EntityDef] | None = None) -> dict[str, Any]:
+    """The document for ``entities`` (as the caller sees them; default: every live one)."""
     paths: dict[str, Any] = {
         "/auth/token": {
             "post": {
@@ -168,7 +170,7 @@ def build_document(catalog: Catalog) -> dict[str, Any]:
         },
     }
     schemas: dict[str, Any] = {}
-    for entity in catalog.live_entities():
+    for entity in catalog.live_entities() if entities is None else entities:
         paths.update(entity_paths(catalog, entity))
         schemas[entity.name] = record_schema(catalog, entity, for_input=False)
         schemas[f"{entity.name}_input"] = record_schema(catalog, entity, for_input=True)
@@ -210,4 +212,13 @@ def build_document(catalog: Catalog) -> dict[str, Any]:
 @bp.get("/openapi.json")
 @login_required
 def openapi_document() -> Response:
-    return jsonify(build_document(runtime().cache.current()))
+    """Only the entities the caller may read, without the fields hidden from them."""
+    rt, user = runtime(), current_user()
+    with db.read(rt.engine) as conn:
+        catalog = rt.cache.current(conn)
+        visible = []
+        for entity in catalog.live_entities():
+            rights = rt.access.rights(conn, user, entity)
+            if "read" in rights.actions:
+                visible.append(acl.view(entity, rights))
+    return jsonify(build_document(catalog, visible))
