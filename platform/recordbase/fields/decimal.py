@@ -119,8 +119,15 @@ class DecimalFieldType(FieldType):
             )
         return cleaned
 
+    #: what a field of this type has when its options do not say
+    default_precision: ClassVar[int] = 12
+    default_scale: ClassVar[int] = 2
+
     def precision_scale(self, field: FieldDef) -> tuple[int, int]:
-        return int(field.options.get("precision", 12)), int(field.options.get("scale", 2))
+        return (
+            int(field.options.get("precision", self.default_precision)),
+            int(field.options.get("scale", self.default_scale)),
+        )
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return ScaledDecimal(*self.precision_scale(field))

@@ -62,11 +62,8 @@ class MoneyFieldType(DecimalFieldType):
         "description": 'the amount, for example "1234.50"; the currency is a field option',
     }
 
-    def precision_scale(self, field: FieldDef) -> tuple[int, int]:
-        return (
-            int(field.options.get("precision", DEFAULT_PRECISION)),
-            int(field.options.get("scale", DEFAULT_SCALE)),
-        )
+    default_precision = DEFAULT_PRECISION
+    default_scale = DEFAULT_SCALE
 
     def currency(self, field: FieldDef) -> str:
         return str(field.options.get("currency", DEFAULT_CURRENCY))

@@ -38,11 +38,8 @@ class PercentFieldType(DecimalFieldType):
         "description": 'a percentage: "12.50" is 12.5 %',
     }
 
-    def precision_scale(self, field: FieldDef) -> tuple[int, int]:
-        return (
-            int(field.options.get("precision", DEFAULT_PRECISION)),
-            int(field.options.get("scale", DEFAULT_SCALE)),
-        )
+    default_precision = DEFAULT_PRECISION
+    default_scale = DEFAULT_SCALE
 
     def display(self, field: FieldDef, value: Any, locale: str = "en") -> str:
         number = super().display(field, value, locale)
