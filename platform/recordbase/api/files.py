@@ -28,6 +28,12 @@ def upload_file() -> tuple[Response, int]:
 @bp.get("/files/<int:file_id>")
 @login_required
 def download_file(file_id: int) -> Response:
+    return file_response(file_id)
+
+
+def file_response(file_id: int) -> Response:
+    """A stored file as a download (images inline on ``?inline=1``), never rendered as a page;
+    the API and the record cards both serve files through it."""
     info, data = runtime().files.content(file_id)
     inline = info.content_type.startswith("image/") and request.args.get("inline") == "1"
     response = Response(data, mimetype=info.content_type)

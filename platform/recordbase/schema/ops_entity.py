@@ -220,6 +220,15 @@ def apply_entity_values(ctx: OpContext, entity: EntityDef, values: Mapping[str, 
         _retarget(ctx.conn, entity.name, str(values["name"]))
 
 
+def _undo_removed_flag(
+    ctx: OpContext, entry: Mapping[str, Any], *, removed: bool, operation: str
+) -> Outcome:
+    """The undo of a removal or a restore: the entity's ``removed`` flag goes back."""
+    entity = ctx.catalog.entity_by_id(entry["details"]["entity_id"])
+    _entity_values(ctx.conn, entity.id, removed=removed)
+    return Outcome(operation, entity.name, details=dict(entry["details"]), undoable=False)
+
+
 @OPERATIONS.register
 class RemoveEntity(Operation):
     """Hide an entity: its table and rows stay until it is purged."""
@@ -255,11 +264,7 @@ class RemoveEntity(Operation):
 
     @classmethod
     def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
-        entity = ctx.catalog.entity_by_id(entry["details"]["entity_id"])
-        _entity_values(ctx.conn, entity.id, removed=False)
-        return Outcome(
-            "undo_remove_entity", entity.name, details=dict(entry["details"]), undoable=False
-        )
+        return _undo_removed_flag(ctx, entry, removed=False, operation="undo_remove_entity")
 
 
 @OPERATIONS.register
@@ -279,11 +284,7 @@ class RestoreEntity(Operation):
 
     @classmethod
     def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
-        entity = ctx.catalog.entity_by_id(entry["details"]["entity_id"])
-        _entity_values(ctx.conn, entity.id, removed=True)
-        return Outcome(
-            "undo_restore_entity", entity.name, details=dict(entry["details"]), undoable=False
-        )
+        return _undo_removed_flag(ctx, entry, removed=True, operation="undo_restore_entity")
 
 
 @OPERATIONS.register

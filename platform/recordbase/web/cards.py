@@ -132,15 +132,9 @@ def _tabs(ent: EntityDef, record: int) -> list[Tab]:
 @login_required
 def file(file_id: int) -> Response:
     """A stored file as a download (images inline when asked), for the card's file fields."""
-    info, data = runtime().files.content(file_id)
-    inline = info.content_type.startswith("image/") and request.args.get("inline") == "1"
-    response = Response(data, mimetype=info.content_type)
-    response.headers.set(
-        "Content-Disposition", "inline" if inline else "attachment", filename=info.name
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    from recordbase.api.files import file_response
+
+    return file_response(file_id)
 
 
 @bp.get("/<entity>/new")
