@@ -22,7 +22,12 @@ NODE_STAMP := node_modules/.installed
 VENDOR_DIR := platform/recordbase/static/vendor
 VENDOR_STAMP := $(VENDOR_DIR)/.copied
 # Files copied from node_modules into static/vendor/ (served by the app itself).
-VENDOR_FILES := node_modules/htmx.org/dist/htmx.min.js
+VENDOR_FILES := node_modules/htmx.org/dist/htmx.min.js \
+	node_modules/sortablejs/Sortable.min.js
+# CodeMirror 5 (the template editor): the core, HTML/CSS modes and Jinja overlaid on HTML.
+CODEMIRROR_FILES := lib/codemirror.js lib/codemirror.css mode/xml/xml.js \
+	mode/javascript/javascript.js mode/css/css.js mode/htmlmixed/htmlmixed.js \
+	mode/jinja2/jinja2.js addon/mode/overlay.js addon/mode/multiplex.js
 
 CONFIG ?= sample_configs/sales_crm
 HOST ?= 127.0.0.1
@@ -70,8 +75,10 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 $(VENDOR_STAMP): $(NODE_STAMP) Makefile
-	mkdir -p $(VENDOR_DIR)
+	mkdir -p $(VENDOR_DIR)/codemirror
 	cp $(VENDOR_FILES) $(VENDOR_DIR)/
+	for f in $(CODEMIRROR_FILES); do cp node_modules/codemirror/$$f $(VENDOR_DIR)/codemirror/; done
+	cp node_modules/codemirror/LICENSE $(VENDOR_DIR)/codemirror/LICENSE
 	touch $@
 
 # --- Run -------------------------------------------------------------------------
