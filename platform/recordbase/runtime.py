@@ -14,6 +14,7 @@ from recordbase.catalog import CatalogCache
 from recordbase.fields import builtin_registry
 from recordbase.fields.registry import FieldTypeRegistry
 from recordbase.files import FileService
+from recordbase.layouts import LayoutService
 from recordbase.licence import LicenceService, ensure_licence_row
 from recordbase.printing import PrintService, register_dependents
 from recordbase.records.service import RecordService
@@ -35,6 +36,7 @@ class Runtime:
     licence: LicenceService
     access: AccessService
     audit: AuditService
+    layouts: LayoutService
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -68,6 +70,7 @@ def make_runtime(
         licence=licence,
         access=access,
         audit=audit,
+        layouts=LayoutService(engine, cache, audit),
     )
 
 

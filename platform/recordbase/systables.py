@@ -320,3 +320,43 @@ print_template_revisions = sa.Table(
     sa.Column("note", sa.String(200), nullable=False, default=""),
     sa.UniqueConstraint("template_id", "number", name="uq_rb_print_template_revisions_number"),
 )
+
+# --- layouts (recordbase.layouts) ---------------------------------------------------
+# A layout belongs to an entity by id (renaming the entity costs nothing) and to a
+# role by name ("" for everyone). Every save adds a numbered version, never updated in
+# place; the highest number is the layout in force. A draft is one user's unsaved work
+# in the designer, one per entity, kind and role.
+
+layout_versions = sa.Table(
+    "rb_layout_versions",
+    system_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "entity_id", sa.Integer, sa.ForeignKey("rb_entities.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("kind", sa.String(10), nullable=False),  # "form" or "list"
+    sa.Column("role", sa.String(40), nullable=False, default=""),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("body", json_text(), nullable=False),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("rb_users.id", ondelete="SET NULL")),
+    sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.Column("note", sa.String(200), nullable=False, default=""),
+    sa.UniqueConstraint("entity_id", "kind", "role", "number", name="uq_rb_layout_versions_number"),
+)
+
+layout_drafts = sa.Table(
+    "rb_layout_drafts",
+    system_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "entity_id", sa.Integer, sa.ForeignKey("rb_entities.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("role", sa.String(40), nullable=False, default=""),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("rb_users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("body", json_text(), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False, default=utcnow),
+    sa.UniqueConstraint("entity_id", "kind", "role", "user_id", name="uq_rb_layout_drafts_owner"),
+)

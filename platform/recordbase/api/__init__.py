@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         auth,
         entities,
         files,
+        layouts,
         licence,
         openapi,
         prints,

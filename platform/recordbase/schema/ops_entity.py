@@ -365,4 +365,7 @@ class PurgeEntity(Operation):
         ctx.conn.execute(
             sa.delete(systables.fields).where(systables.fields.c.entity_id == entity.id)
         )
+        # SQLite runs a purge with foreign keys off: remove what cascades would remove
+        for owned in (systables.layout_versions, systables.layout_drafts):
+            ctx.conn.execute(sa.delete(owned).where(owned.c.entity_id == entity.id))
         ctx.conn.execute(sa.delete(systables.entities).where(systables.entities.c.id == entity.id))
