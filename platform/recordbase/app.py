@@ -22,7 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=os.environ.get("RECORDBASE_SECRET_KEY") or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_MAX_DEPTH=32,
-        PASSWORD_HASH_PROFILE="rfc9106_low_memory",  # noqa: S106 (a profile name)
+        PASSWORD_HASH_PROFILE="owasp",  # noqa: S106 (a profile name)
     )
     if test_config is not None:
         app.config.from_mapping(test_config)

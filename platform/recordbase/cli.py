@@ -135,7 +135,7 @@ def init(
 def serve(state: Context, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web application and API with gunicorn."""
     from recordbase.db import make_engine
-    from recordbase.server import run_gunicorn
+    from recordbase.server import exec_server
 
     # a bare engine: the master only checks the database; each worker builds its app
     engine = make_engine(state.database)
@@ -147,7 +147,7 @@ def serve(state: Context, host: str, port: int, workers: int, threads: int) -> N
         engine.dispose()
     if not ready:
         fail("The database is not initialised; run `recordbase init --config DIR` first.")
-    run_gunicorn(state.database, host=host, port=port, workers=workers, threads=threads)
+    exec_server(state.database, host=host, port=port, workers=workers, threads=threads)
 
 
 @main.group()

@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -257,7 +258,13 @@ class LicenceService:
         if conn is None:
             with db.read(self.engine) as own:
                 return self.state(own)
-        row = self._row(conn)
+        return self.state_of(self._row(conn))
+
+    def state_of(self, row: Mapping[str, Any] | sa.RowMapping | None) -> LicenceState:
+        """The state from the licence row's ``key_text``, ``launches``, ``demo_ended``.
+
+        For callers that read the row together with something else in one query.
+        """
         key = self._verified_key(row["key_text"]) if row else None
         launches = int(row["launches"]) if row else 0
         demo_ended = bool(row["demo_ended"]) if row else False

@@ -46,7 +46,7 @@ def make_runtime(
     url: str,
     *,
     policy: StructurePolicy | None = None,
-    hash_profile: str = "rfc9106_low_memory",
+    hash_profile: str = "owasp",
     **engine_kwargs: object,
 ) -> Runtime:
     engine = db.make_engine(url, **engine_kwargs)

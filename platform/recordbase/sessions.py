@@ -62,9 +62,15 @@ class Holder:
         }
 
 
+IDLE_SETTING = "session_idle_minutes"
+
+
 def idle_limit(conn: sa.Connection) -> dt.timedelta:
     """How long a session may idle now (the ``session_idle_minutes`` setting)."""
-    minutes = get_setting(conn, "session_idle_minutes")
+    return idle_limit_of(get_setting(conn, IDLE_SETTING))
+
+
+def idle_limit_of(minutes: int | None) -> dt.timedelta:
     return min(SESSION_IDLE, dt.timedelta(minutes=minutes)) if minutes else SESSION_IDLE
 
 

@@ -22,12 +22,15 @@ SETTINGS: dict[str, tuple[int | None, int, int]] = {
 
 
 def get_setting(conn: sa.Connection, name: str) -> int | None:
-    default = SETTINGS[name][0]
     t = systables.settings
     row = conn.execute(sa.select(t.c.value).where(t.c.name == name)).first()
-    if row is None:
-        return default
-    value = row[0]
+    return setting_value(name, row is not None, row[0] if row else None)
+
+
+def setting_value(name: str, stored: bool, value: Any) -> int | None:
+    """A setting's value from its row (``stored`` False: no row, the default applies)."""
+    if not stored:
+        return SETTINGS[name][0]
     return value if isinstance(value, int) else None
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher, profiles
+from argon2 import Parameters, PasswordHasher, Type, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from recordbase import db, systables, throttle
@@ -34,14 +34,17 @@ from recordbase.errors import (
 from recordbase.licence import LicenceService, LicenceState
 from recordbase.names import check_label
 from recordbase.sessions import (
+    IDLE_SETTING,
     LAST_SEEN_RESOLUTION,
     PERSONAL,
     SESSION_IDLE,
     SESSION_MAX_AGE,
     claim_seat,
     idle_limit,
+    idle_limit_of,
     seat_condition,
 )
+from recordbase.settings import setting_value
 
 BUILTIN_ROLES = ("admin", "user")
 ROLES = BUILTIN_ROLES  # kept for callers that list the built-in roles
@@ -49,9 +52,21 @@ SESSION_KINDS = ("api", "web", PERSONAL)
 MIN_PASSWORD_LENGTH = 10
 __all__ = ["LAST_SEEN_RESOLUTION", "SESSION_IDLE", "User", "UserService"]
 
-#: argon2id parameter sets: RFC 9106's low-memory profile in production; the
-#: cheapest one only where a test suite creates hundreds of users
-HASH_PROFILES = {"rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY, "cheapest": profiles.CHEAPEST}
+#: argon2id parameter sets. Production uses OWASP's first argon2id configuration
+#: (m = 19 MiB, t = 2, p = 1; what ASVS 4.0 V2.4.1 points to): RFC 9106's low-memory
+#: profile (64 MiB, 4 lanes) made every sign-in add 64 MiB to a worker, which alone
+#: broke the server's 200 MB budget. Hashes made with older parameters still verify
+#: and are rehashed at the next sign-in. The cheapest set only where a test suite
+#: creates hundreds of users.
+OWASP_ARGON2ID = Parameters(
+    type=Type.ID, version=19, salt_len=16, hash_len=32,
+    time_cost=2, memory_cost=19 * 1024, parallelism=1,
+)
+HASH_PROFILES = {
+    "owasp": OWASP_ARGON2ID,
+    "rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
+    "cheapest": profiles.CHEAPEST,
+}
 
 
 @dataclass(frozen=True)
@@ -129,7 +144,7 @@ class UserService:
         self,
         engine: sa.Engine,
         *,
-        hash_profile: str = "rfc9106_low_memory",
+        hash_profile: str = "owasp",
         licence: LicenceService | None = None,
         audit: AuditService | None = None,
     ) -> None:
@@ -362,6 +377,17 @@ class UserService:
             action = "auth.password_change" if own else "user.password_reset"
             self.audit.record(conn, action, actor=actor, entity="users", record_id=user_id)
 
+    def _rehash(self, user_id: int, stored: str, password: str) -> None:
+        """Store the password again under the current parameters (same password)."""
+        users = systables.users
+        with db.write(self.engine) as conn:
+            # only if nobody changed the password in between
+            conn.execute(
+                sa.update(users)
+                .where(users.c.id == user_id, users.c.password_hash == stored)
+                .values(password_hash=self.hasher.hash(password))
+            )
+
     def _verify(self, stored: str | None, password: str) -> bool:
         try:
             self.hasher.verify(stored or self._dummy_hash, password)
@@ -388,6 +414,8 @@ class UserService:
                 )
         if not ok or row is None:
             raise AuthenticationError("The login or the password is wrong.")
+        if self.hasher.check_needs_rehash(row["password_hash"]):
+            self._rehash(row["id"], row["password_hash"], password)
         user = _user_of(row, address=address)
         try:
             with db.read(self.engine) as conn:
@@ -399,8 +427,10 @@ class UserService:
             raise
         return user
 
-    def _check_licensed(self, conn: sa.Connection, user_id: int) -> None:
-        state = self.licence.state(conn)
+    def _check_licensed(
+        self, conn: sa.Connection, user_id: int, state: LicenceState | None = None
+    ) -> None:
+        state = state or self.licence.state(conn)
         allowed = self._licensed_ids(conn, state)
         if allowed is not None and user_id not in allowed:
             raise LicenceRestriction(
@@ -470,33 +500,24 @@ class UserService:
 
     def resolve(self, token: str) -> User:
         """The user of a live session token; refreshes last-seen at most once a minute."""
-        sessions, users = systables.sessions, systables.users
+        sessions = systables.sessions
         digest = hash_token(token)
         now = systables.utcnow()
         with db.read(self.engine) as conn:
-            row = (
-                conn.execute(
-                    sa.select(
-                        sessions.c.id.label("session_id"),
-                        sessions.c.token_hash,
-                        sessions.c.kind,
-                        sessions.c.created_at.label("session_created_at"),
-                        sessions.c.last_seen,
-                        sessions.c.ended_at,
-                        users,
-                    )
-                    .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-                    .where(sessions.c.token_hash == digest)
-                )
-                .mappings()
-                .first()
-            )
+            # one round trip: the session, its user, the licence row and the idle setting
+            row = conn.execute(_resolve_query(digest)).mappings().first()
             if row is None or not hmac.compare_digest(row["token_hash"], digest):
                 raise AuthenticationError("The token is not valid; sign in again.")
             if row["ended_at"] is not None or not row["active"]:
                 raise AuthenticationError("This session has ended; sign in again.")
-            self._check_licensed(conn, row["id"])
-            idle_allowed = idle_limit(conn)
+            licence_row = (
+                {name: row[f"licence_{name}"] for name in ("key_text", "launches", "demo_ended")}
+                if row["licence_id"] is not None else None
+            )
+            self._check_licensed(conn, row["id"], self.licence.state_of(licence_row))
+            idle_allowed = idle_limit_of(
+                setting_value(IDLE_SETTING, row["idle_name"] is not None, row["idle_value"])
+            )
         session_id = row["session_id"]
         idle = now - row["last_seen"]
         if row["kind"] != PERSONAL:
@@ -668,3 +689,31 @@ def _group(value: Any) -> str | None:
 def require_admin(actor: User | None, what: str) -> None:
     if actor is not None and not actor.is_admin:
         raise PermissionDenied(f"Only an administrator may {what}.")
+
+
+def _resolve_query(digest: str) -> sa.Select[Any]:
+    sessions, users = systables.sessions, systables.users
+    licence, settings = systables.licence, systables.settings
+    return (
+        sa.select(
+            sessions.c.id.label("session_id"),
+            sessions.c.token_hash,
+            sessions.c.kind,
+            sessions.c.created_at.label("session_created_at"),
+            sessions.c.last_seen,
+            sessions.c.ended_at,
+            users,
+            licence.c.id.label("licence_id"),
+            licence.c.key_text.label("licence_key_text"),
+            licence.c.launches.label("licence_launches"),
+            licence.c.demo_ended.label("licence_demo_ended"),
+            settings.c.name.label("idle_name"),
+            settings.c.value.label("idle_value"),
+        )
+        .select_from(
+            sessions.join(users, users.c.id == sessions.c.user_id)
+            .outerjoin(licence, licence.c.id == 1)
+            .outerjoin(settings, settings.c.name == IDLE_SETTING)
+        )
+        .where(sessions.c.token_hash == digest)
+    )

@@ -61,8 +61,30 @@ def test_only_token_digests_and_argon2id_hashes_are_stored(
     assert all(h.startswith("$argon2id$") for h in hashes)
 
 
-def test_production_hashing_uses_rfc9106_low_memory(app: Flask) -> None:
+def test_production_hashing_uses_owasp_argon2id(app: Flask) -> None:
     service = UserService(app.extensions["recordbase"].engine)
-    assert service.hasher.memory_cost == 65536
-    assert service.hasher.time_cost == 3
-    assert service.hasher.hash("correct horse battery").startswith("$argon2id$v=19$m=65536,t=3")
+    assert service.hasher.memory_cost == 19 * 1024
+    assert service.hasher.time_cost == 2
+    assert service.hasher.parallelism == 1
+    assert service.hasher.hash("correct horse battery").startswith("$argon2id$v=19$m=19456,t=2,p=1")
+
+
+def test_a_hash_with_older_parameters_is_renewed_at_sign_in(app: Flask) -> None:
+    engine = app.extensions["recordbase"].engine
+    old = UserService(engine, hash_profile="rfc9106_low_memory")
+    user = old.create("legacy", "an old but long passphrase", role="user")
+    with engine.connect() as conn:
+        before = conn.execute(
+            sa.select(systables.users.c.password_hash).where(systables.users.c.id == user.id)
+        ).scalar_one()
+    assert before.startswith("$argon2id$v=19$m=65536,t=3,p=4")
+    service = UserService(engine)
+    assert service.authenticate("legacy", "an old but long passphrase").id == user.id
+    with engine.connect() as conn:
+        after = conn.execute(
+            sa.select(systables.users.c.password_hash).where(systables.users.c.id == user.id)
+        ).scalar_one()
+    assert after.startswith("$argon2id$v=19$m=19456,t=2,p=1")
+    assert service.authenticate("legacy", "an old but long passphrase").id == user.id
+
+

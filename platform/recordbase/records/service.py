@@ -405,16 +405,23 @@ class RecordService:
                 else:
                     related.append((fdef, values[fdef.name]))
             with self._integrity(entity, catalog):
-                done = conn.execute(
-                    sa.update(table)
-                    .where(table.c.id == record_id, table.c.version == expected_version)
-                    .values(row)
+                # the changed row comes back with the UPDATE: no second read
+                changed = (
+                    conn.execute(
+                        sa.update(table)
+                        .where(table.c.id == record_id, table.c.version == expected_version)
+                        .values(row)
+                        .returning(*select_columns(entity, table, catalog))
+                    )
+                    .mappings()
+                    .first()
                 )
-                if done.rowcount != 1:
+                if changed is None:
                     raise self._stale(conn, catalog, entity, record_id, expected_version)
                 for fdef, value in related:
                     self._save_related(conn, catalog, entity, fdef, record_id, value, user_id)
-            after = self._fetch(conn, catalog, entity, record_id)
+            # child lines and many-to-many items load here, after they were saved
+            after = rows_to_json(conn, catalog, entity, [changed])[0]
             diff = changes(_audited(before), _audited(after))
             if diff:
                 self.audit.record(
