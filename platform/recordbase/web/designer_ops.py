@@ -273,7 +273,7 @@ def _new_element(layout: Layout, args: Args) -> dict[str, Any]:
     if kind == "heading":
         element["level"] = 2
     if kind == "image":
-        element["file"] = arg_int(args, "file", 1, MAX_ID) if "file" in args else None
+        element["file"] = arg_int(args, "file", 1, MAX_ID)
         element["alt"] = ""
     return element
 
