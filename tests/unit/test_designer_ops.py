@@ -106,7 +106,7 @@ def test_widening_shifts_the_right_neighbour_and_refuses_past_twelve_columns() -
     assert cells(widest) == [(1, 0, 0, 8), (2, 0, 8, 4)]
     with pytest.raises(ValidationError, match="no room"):
         run(widest, op="resize", id="e1", delta=1)
-    with pytest.raises(ValidationError, match="narrowest"):
+    with pytest.raises(ValidationError, match="as narrow as"):
         run(run(layout, op="resize", id="e2", width=1), op="resize", id="e2", delta=-1)
     alone = run(empty(), op="place", type="field", field=1, section="s1", row=0, col=10,
                 width=2)

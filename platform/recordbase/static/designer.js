@@ -15,7 +15,7 @@
   var sortables = [];
   var pointer = { x: 0, y: 0 };
   var grab = { cols: 0 };
-  var busy = false;
+  var queue = Promise.resolve();
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -62,9 +62,14 @@
     if (target) target.focus();
   }
 
+  /* operations run one after another, in the order they were asked for: a key held down
+     or pressed quickly is never lost and never overtakes the one before */
   function send(url, body, focusHint) {
-    if (busy) return Promise.resolve();
-    busy = true;
+    queue = queue.then(function () { return post(url, body, focusHint); });
+    return queue;
+  }
+
+  function post(url, body, focusHint) {
     var headers = { "X-CSRF-Token": csrfToken(), "X-Designer-Fragment": "1", "HX-Request": "true" };
     if (!(body instanceof FormData)) {
       headers["Content-Type"] = "application/json";
@@ -83,8 +88,13 @@
           }
         });
       })
-      .catch(function () { showMessage('<p class="message error">' + root.dataset.offline + "</p>"); })
-      .then(function () { busy = false; });
+      .catch(function () {
+        var p = document.createElement("p");
+        p.className = "message error";
+        p.textContent = root.dataset.offline || "";
+        var box = document.getElementById("messages");
+        if (box) { box.innerHTML = ""; box.appendChild(p); }
+      });
   }
 
   function operate(args, focusHint) {

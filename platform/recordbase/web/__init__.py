@@ -33,7 +33,19 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from recordbase.web import auth, cards, csrf, errors, home, i18n, lists, structure
+    from recordbase.web import (  # noqa: F401 (routes)
+        auth,
+        cards,
+        csrf,
+        designer,
+        designer_list,
+        designer_versions,
+        errors,
+        home,
+        i18n,
+        lists,
+        structure,
+    )
 
     app.config.setdefault(
         "WEB_COOKIE_SECURE", os.environ.get("RECORDBASE_COOKIE_SECURE", "1").strip() != "0"
@@ -46,5 +58,5 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     home.init_app(app)
     app.after_request(_security_headers)
-    for module in (auth, home, lists, cards, structure):
+    for module in (auth, home, lists, cards, structure, designer):
         app.register_blueprint(module.bp)

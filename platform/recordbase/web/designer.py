@@ -195,7 +195,10 @@ def read_operation() -> dict[str, Any]:
             raise PayloadTooLarge(_("An operation of the designer is at most 16 KiB."))
         try:
             data = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
+        except RecursionError as exc:
+            raise ValidationError(_("An operation is a flat JSON object; this one is nested "
+                                    "too deeply. Nothing was changed.")) from exc
+        except ValueError as exc:
             raise ValidationError(_("The operation is not valid JSON; nothing was changed.")
                                   ) from exc
         if not isinstance(data, dict) or any(
@@ -242,18 +245,18 @@ def _verb(op: str, shown: Shown | None) -> str:
         "remove_section": _("The section is removed; its fields are back in the palette."),
         "remove_missing": _("The missing fields are removed from the layout."),
     }
-    return sentences.get(op, _("Done."))
+    return str(sentences.get(op, _("Done.")))
 
 
 def where_now(ent: EntityDef, layout: dict[str, Any], element_id: str) -> str:
     section, element = ops.find_element(layout, element_id)
     tab = next(t for t in ops.tabs(layout) if section in t["sections"])
-    return _(
+    return str(_(
         "Tab %(tab)s, section %(section)s, row %(row)d, column %(col)d, %(width)d of 12 "
         "columns wide.",
         tab=tab["label"], section=section.get("label") or _("(untitled)"),
         row=element["row"] + 1, col=element["col"] + 1, width=element["width"],
-    )
+    ))
 
 
 def _apply(ent: EntityDef, layout: dict[str, Any], args: dict[str, Any]
@@ -268,7 +271,8 @@ def _apply(ent: EntityDef, layout: dict[str, Any], args: dict[str, Any]
     added = [e["id"] for e in ops.elements(changed) if e["id"] not in before]
     target = added[0] if added else (args.get("id") if isinstance(args.get("id"), str) else None)
     if name in ("remove",) or target not in {e["id"] for e in ops.elements(changed)}:
-        gone = describe(ent, ops.find_element(layout, target)[1]) if target in before else None
+        gone = describe(ent, ops.find_element(layout, target)[1]) if (
+            isinstance(target, str) and target in before) else None
         return changed, None, _verb(name, gone)
     shown = describe(ent, ops.find_element(changed, str(target))[1])
     return changed, str(target), f"{_verb(name, shown)} {where_now(ent, changed, str(target))}"

@@ -317,8 +317,9 @@ def _nearest_free(section: dict[str, Any], row: int, col: int, width: int) -> in
 def _nudge_sideways(section: dict[str, Any], element: dict[str, Any], step: int) -> None:
     col = element["col"] + step
     if col < 0 or col + element["width"] > COLUMNS:
-        edge = _("left") if step < 0 else _("right")
-        raise _refuse(_("The element is at the %(edge)s edge already.", edge=edge), "direction")
+        message = (_("The element is at the left edge already.") if step < 0
+                   else _("The element is at the right edge already."))
+        raise _refuse(message, "direction")
     if _fits(section, element["row"], col, element["width"]):
         element["col"] = col
         section["elements"].append(element)
@@ -341,9 +342,9 @@ def _nudge_vertically(section: dict[str, Any], element: dict[str, Any], step: in
     alone = all(e["row"] != row for e in section["elements"])
     target = row + step
     if alone and not 0 <= target < rows:
-        edge = _("top") if step < 0 else _("bottom")
-        raise _refuse(_("The element is at the %(edge)s of its section already.", edge=edge),
-                      "direction")
+        message = (_("The element is at the top of its section already.") if step < 0
+                   else _("The element is at the bottom of its section already."))
+        raise _refuse(message, "direction")
     col = None if not 0 <= target < rows else _nearest_free(
         section, target, element["col"], element["width"])
     if col is not None:
@@ -383,8 +384,9 @@ def resize(layout: Layout, args: Args) -> Layout:
     if "delta" in args:
         width = element["width"] + arg_int(args, "delta", -COLUMNS, COLUMNS)
         if not 1 <= width <= COLUMNS:
-            limit = _("narrowest") if width < 1 else _("widest")
-            raise _refuse(_("The element is as %(limit)s as it can be.", limit=limit), "width")
+            message = (_("The element is as narrow as it can be.") if width < 1
+                       else _("The element is as wide as it can be."))
+            raise _refuse(message, "width")
     else:
         width = arg_int(args, "width", 1, COLUMNS)
     section["elements"].remove(element)

@@ -45,9 +45,9 @@ def _places(layout: dict[str, Any]) -> dict[tuple[Any, ...], Place]:
 
 def _where(place: Place) -> str:
     tab, section, element = place
-    return _("tab %(tab)s, section %(section)s, row %(row)d, column %(col)d",
-             tab=tab, section=section or _("(untitled)"), row=element["row"] + 1,
-             col=element["col"] + 1)
+    return str(_("tab %(tab)s, section %(section)s, row %(row)d, column %(col)d",
+                 tab=tab, section=section or _("(untitled)"), row=element["row"] + 1,
+                 col=element["col"] + 1))
 
 
 PROPERTY_KEYS = ("label", "help", "placeholder", "readonly", "hidden", "required", "text",
