@@ -232,3 +232,22 @@ def test_a_removed_field_shows_as_missing_and_can_be_taken_off(
     assert response.status_code == 200
     assert "missing fields are removed" in message(response)
     assert "Missing field" not in response.get_data(as_text=True)
+
+
+def test_a_renamed_field_stays_where_it_was_placed(admin_web: Browser, crm: Flask) -> None:
+    from recordbase.schema.ops_field import ChangeField
+
+    rt = runtime_of(crm)
+    admin_web.get("/design/clients")
+    bic = rt.cache.current().entity("clients").field("bic")
+    admin_web.post("/design/clients/save")
+    before = rt.layouts.current("clients", "form")
+    assert before is not None
+    rt.schema.execute(ChangeField("clients", "bic", {"name": "swift", "label": "SWIFT code"}),
+                      user_id=admin_id(crm))
+    page = admin_web.get("/design/clients").get_data(as_text=True)
+    assert f'data-id="f{bic.id}"' in page
+    assert "SWIFT code" in page
+    moved = op(admin_web, {"op": "nudge", "id": f"f{bic.id}", "direction": "down"})
+    assert moved.status_code == 200
+    assert "SWIFT code is moved." in message(moved)

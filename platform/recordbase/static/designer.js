@@ -58,7 +58,11 @@
     if (focusHint) target = root.querySelector(focusHint);
     if (!target && sel) target = root.querySelector('.d-el[data-id="' + sel + '"]');
     if (!target && focusedId) target = document.getElementById(focusedId);
-    if (!target) target = root.querySelector('.d-tab[aria-selected="true"]') || root.querySelector(".d-column");
+    if (target && target.disabled) {
+      var holder = target.closest(".d-column, .d-section-head, .d-tab-tools");
+      target = holder ? holder.querySelector("button:not([disabled])") : null;
+    }
+    if (!target) target = root.querySelector('.d-tab[aria-selected="true"]') || root.querySelector(".d-column button:not([disabled])");
     if (target) target.focus();
   }
 
@@ -393,7 +397,7 @@
         onEnd: function (evt) {
           if (evt.oldDraggableIndex === evt.newDraggableIndex) return;
           operate({ op: "move_column", field: Number(evt.item.dataset.field), index: evt.newDraggableIndex },
-                  '.d-column[data-field="' + evt.item.dataset.field + '"] .d-handle');
+                  '.d-column[data-field="' + evt.item.dataset.field + '"] button:not([disabled])');
         }
       });
     });

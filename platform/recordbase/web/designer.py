@@ -125,8 +125,9 @@ def palette(ent: EntityDef, layout: dict[str, Any]) -> list[PaletteItem]:
     ]
     for owner, fdef in related_links(cat, ent):
         if (owner.name, fdef.id) not in related:
-            items.append(PaletteItem("related", owner.label_plural, fdef.label, field=fdef.id,
-                                     entity=owner.name))
+            items.append(PaletteItem("related", owner.label_plural,
+                                     f"{type_labels()['related']}: {fdef.label}",
+                                     field=fdef.id, entity=owner.name))
     names = type_labels()
     items.extend(PaletteItem(kind, names[kind], _("static element")) for kind in STATIC_PALETTE)
     return items
@@ -309,9 +310,9 @@ def form(entity: str) -> Response | str:
 
 def _message() -> str | None:
     sentences = {
-        "saved": _("The layout is saved as a new version."),
-        "discarded": _("The draft is discarded."),
-        "reverted": _("The earlier version is now the layout in force."),
+        "layout_saved": _("The layout is saved as a new version."),
+        "draft_discarded": _("The draft is discarded."),
+        "layout_reverted": _("The earlier version is now the layout in force."),
     }
     key = request.args.get("msg")
     return sentences.get(key) if isinstance(key, str) else None
@@ -353,7 +354,7 @@ def save(entity: str) -> BaseResponse:
     layout, _is_draft = current_layout(ent)
     note = request.form.get("note", "").strip() or None
     runtime().layouts.save(ent.name, "form", layout, actor=actor(), note=note)
-    return redirect(url_for("designer.form", entity=ent.name, msg="saved"), code=303)
+    return redirect(url_for("designer.form", entity=ent.name, msg="layout_saved"), code=303)
 
 
 @bp.post("/<entity>/discard")
@@ -361,7 +362,7 @@ def save(entity: str) -> BaseResponse:
 def discard(entity: str) -> BaseResponse:
     ent = entity_of(entity)
     runtime().layouts.discard_draft(ent.name, "form", signed_in_user().id)
-    return redirect(url_for("designer.form", entity=ent.name, msg="discarded"), code=303)
+    return redirect(url_for("designer.form", entity=ent.name, msg="draft_discarded"), code=303)
 
 
 @bp.get("/<entity>/preview")

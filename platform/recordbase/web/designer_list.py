@@ -130,9 +130,9 @@ def _context(ent: EntityDef, layout: Layout, is_draft: bool, *, message: str | N
 
 def _message() -> str | None:
     sentences = {
-        "saved": _("The layout is saved as a new version."),
-        "discarded": _("The draft is discarded."),
-        "reverted": _("The earlier version is now the layout in force."),
+        "layout_saved": _("The layout is saved as a new version."),
+        "draft_discarded": _("The draft is discarded."),
+        "layout_reverted": _("The earlier version is now the layout in force."),
     }
     key = request.args.get("msg")
     return sentences.get(key) if isinstance(key, str) else None
@@ -176,7 +176,8 @@ def list_save(entity: str) -> BaseResponse:
     layout, _is_draft = current_layout(ent, "list")
     note = request.form.get("note", "").strip() or None
     runtime().layouts.save(ent.name, "list", layout, actor=actor(), note=note)
-    return redirect(url_for("designer.list_layout", entity=ent.name, msg="saved"), code=303)
+    target = url_for("designer.list_layout", entity=ent.name, msg="layout_saved")
+    return redirect(target, code=303)
 
 
 @bp.post("/<entity>/list/discard")
@@ -184,4 +185,5 @@ def list_save(entity: str) -> BaseResponse:
 def list_discard(entity: str) -> BaseResponse:
     ent = entity_of(entity)
     runtime().layouts.discard_draft(ent.name, "list", signed_in_user().id)
-    return redirect(url_for("designer.list_layout", entity=ent.name, msg="discarded"), code=303)
+    target = url_for("designer.list_layout", entity=ent.name, msg="draft_discarded")
+    return redirect(target, code=303)

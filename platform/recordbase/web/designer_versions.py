@@ -152,4 +152,4 @@ def revert(entity: str, number: int) -> BaseResponse:
     kind = "list" if request.form.get("kind") == "list" else "form"
     runtime().layouts.revert(ent.name, kind, number, actor=actor())
     target = "designer.list_layout" if kind == "list" else "designer.form"
-    return redirect(url_for(target, entity=ent.name, msg="reverted"), code=303)
+    return redirect(url_for(target, entity=ent.name, msg="layout_reverted"), code=303)
