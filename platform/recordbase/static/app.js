@@ -190,7 +190,29 @@
     event.preventDefault();
   });
 
+  /* --- record cards: the tabs of a form layout (every panel shows without JavaScript) --- */
+
+  function setupLayoutTabs(root) {
+    root.querySelectorAll("[data-layout-tabs]").forEach(function (list) {
+      list.hidden = false;
+      list.querySelectorAll("[data-layout-tab]").forEach(function (tab) {
+        var panel = document.getElementById(tab.getAttribute("aria-controls"));
+        if (panel) panel.hidden = tab.getAttribute("aria-selected") !== "true";
+      });
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest("[data-layout-tab]");
+    if (!tab) return;
+    tab.parentNode.querySelectorAll("[data-layout-tab]").forEach(function (other) {
+      var panel = document.getElementById(other.getAttribute("aria-controls"));
+      if (panel) panel.hidden = other !== tab;
+    });
+  });
+
   function setup(root) {
+    setupLayoutTabs(root);
     root.querySelectorAll("[data-picker]").forEach(setupPicker);
     root.querySelectorAll("[data-child-table]").forEach(setupChildTable);
   }

@@ -1,25 +1,28 @@
 """Record cards: show, create, change and delete one record.
 
-The card is laid out automatically (fields in order, two columns on a wide
-screen); linked records of other entities appear as tabs; a child table is edited
-inline. A stale save is refused by the service with who changed the record and
-when: the card says so, keeps what the user typed and offers to reload.
+The card is laid out by the entity's form layout (``recordbase.web.card_layout``:
+the role's designed layout, else the general one, else the automatic one with every
+field in order and the linked records of other entities as tabs); a child table is
+edited inline. A posted card writes only what its layout shows editable and must
+fill what its layout makes required. A stale save is refused by the service with who
+changed the record and when: the card says so, keeps what the user typed and offers
+to reload.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from recordbase.catalog import Catalog
 from recordbase.errors import Conflict, ValidationError
 from recordbase.model import EntityDef
+from recordbase.web.card_layout import FormRules, build_card, form_layout, form_rules
 from recordbase.web.common import (
     actor,
     catalog,
@@ -30,14 +33,7 @@ from recordbase.web.common import (
 )
 from recordbase.web.forms import PARENT, Posted, field_views, read_form, service_errors
 from recordbase.web.i18n import locale_code
-from recordbase.web.lists import (
-    entity_of,
-    record_id,
-    record_title,
-    related_fields,
-    related_operator,
-    tree_paths,
-)
+from recordbase.web.lists import entity_of, record_id, record_title, tree_paths
 from recordbase.web.widgets import ReadContext, user_choices
 
 bp = Blueprint("cards", __name__, url_prefix="/r")
@@ -52,6 +48,30 @@ def _context() -> ReadContext:
 def _names() -> list[str]:
     """The fields the form showed (a field added since is left as it is)."""
     return [n for n in request.form.get("_fields", "").split(",") if n][:500]
+
+
+def _read(ent: EntityDef) -> Posted:
+    """The posted card, as far as its layout lets it write: a field the layout hides or
+    makes read-only is not read even when posted; a field it makes required is read
+    even when left out of the form."""
+    rules = form_rules(ent, form_layout(ent.name))
+    names = [n for n in _names() if n in rules.editable or n == PARENT]
+    names += sorted(rules.required - set(names))
+    cat = catalog()
+    posted = read_form(cat, ent, request.form, _context(), names,
+                       locked=rights(ent.name).read_only)
+    _required_in_form(cat, ent, rules, posted)
+    return posted
+
+
+def _required_in_form(cat: Catalog, ent: EntityDef, rules: FormRules, posted: Posted) -> None:
+    locked = rights(ent.name).read_only
+    for name in sorted(rules.required):
+        if name in posted.errors or name in locked or not ent.has_field(name):
+            continue
+        fdef = ent.field(name)
+        if name in posted.data and cat.type_of(fdef).empty(posted.data[name]):
+            posted.errors[name] = _("A value is required.")
 
 
 def _tree_choices(ent: EntityDef, exclude: int | None) -> list[tuple[int, str]]:
@@ -73,6 +93,7 @@ def _render(
     may_save = ("update" if record else "create") in allowed.actions
     locked = allowed.read_only if may_save else frozenset(f.name for f in ent.fields)
     views = field_views(cat, ent, item, locale_code(), posted, locked=locked)
+    card = build_card(cat, ent, form_layout(ent.name), views, record)
     parent_value = item.get(PARENT)
     if posted is not None and PARENT in posted.raw:
         parent_value = posted.data.get(PARENT, parent_value)
@@ -81,11 +102,8 @@ def _render(
         entity=ent,
         item=item,
         record_id=record,
-        views=views,
-        field_names=",".join(
-            [*(v.fdef.name for v in views), *([PARENT] if ent.tree else [])]
-        ),
-        tabs=_tabs(ent, record) if record else [],
+        card=card,
+        field_names=",".join([*card.fields, *([PARENT] if ent.tree else [])]),
         title=record_title(ent, {**item, **(posted.values if posted else {})}) if record else None,
         message=message,
         conflict=conflict,
@@ -98,34 +116,6 @@ def _render(
         may_save=may_save,
     )
     return page, status
-
-
-@dataclass(frozen=True)
-class Tab:
-    label: str
-    list_url: str
-    fragment_url: str
-
-
-def _tabs(ent: EntityDef, record: int) -> list[Tab]:
-    fields = related_fields(ent)
-    owners = [owner.name for owner, _f in fields]
-    tabs = []
-    for owner, fdef in fields:
-        label = owner.label_plural
-        if owners.count(owner.name) > 1:
-            label = f"{label} ({fdef.label})"
-        op = related_operator(fdef)
-        query = urlencode({f"filter[{fdef.name}][{op}]": str(record)})
-        tabs.append(
-            Tab(
-                label,
-                url_for("lists.index", entity=owner.name) + "?" + query,
-                url_for("lists.related", entity=ent.name, record=record, owner=owner.name,
-                        field=fdef.name),
-            )
-        )
-    return tabs
 
 
 @bp.get("/files/<int:file_id>")
@@ -163,8 +153,7 @@ def new(entity: str) -> tuple[str, int]:
 @login_required
 def create(entity: str) -> BaseResponse | tuple[str, int]:
     ent = entity_of(entity)
-    posted = read_form(catalog(), ent, request.form, _context(), _names(),
-                       locked=rights(ent.name).read_only)
+    posted = _read(ent)
     if posted.errors:
         return _invalid(ent, {}, posted)
     try:
@@ -212,8 +201,7 @@ def update(entity: str, record: str) -> BaseResponse | tuple[str, int]:
     if not version_text.isdigit() or int(version_text) > MAX_VERSION:
         raise ValidationError(_("The form is missing the record's version; reload the card."))
     version = int(version_text)
-    posted = read_form(catalog(), ent, request.form, _context(), _names(),
-                       locked=rights(ent.name).read_only)
+    posted = _read(ent)
     stub = {"id": rid, "version": version}
     if posted.errors:
         return _invalid(ent, stub, posted)

@@ -42,8 +42,13 @@ class FieldView:
     columns: list[FieldView] = field(default_factory=list)
     sums: dict[str, str] = field(default_factory=dict)
     row_errors: list[str] = field(default_factory=list)
-    #: the user's rights make it read-only: shown, never read back
+    #: the user's rights (or the card's layout) make it read-only: shown, never read back
     locked: bool = False
+    #: what the card shows; the field's own unless the layout overrides them
+    label: str = ""
+    help: str = ""
+    placeholder: str | None = None
+    required: bool = False
 
     @property
     def dom_id(self) -> str:
@@ -320,7 +325,8 @@ def _view(
     ftype = catalog.type_of(fdef)
     widget = widget_for(ftype)
     target = ftype.reference_target(fdef)
-    view = FieldView(fdef, ftype, widget, key, value=value, target=target, compact=compact)
+    view = FieldView(fdef, ftype, widget, key, value=value, target=target, compact=compact,
+                     label=fdef.label, help=fdef.help, required=fdef.required)
     if posted is not None and key in posted.raw and key not in posted.values:
         view.text = posted.raw[key]  # could not be read: show it exactly as typed
         view.value = None
