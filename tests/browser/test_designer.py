@@ -298,8 +298,6 @@ def test_keyboard_journey_does_the_same_without_a_mouse(
     shot(page, "saved")
 
 
-@pytest.mark.xfail(strict=True, reason="the record card renders saved layouts once the "
-                   "layouts helper lands its card rendering")
 def test_the_record_card_shows_the_designed_layout(
     page: Page, server: str, served: tuple[str, Runtime], shot: Any
 ) -> None:
