@@ -3,6 +3,7 @@ tablet width; then the saved layout on the record card, measured from the DOM.""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -97,6 +98,8 @@ def drag(page: Page, source: Locator, target: Point, *, grip: float = 8) -> None
     page.mouse.move(x, y, steps=15)
     x, y = target()
     page.mouse.move(x + 1, y, steps=3)
+    # SortableJS's pointer mode looks at the pointer every 50 ms; a person rests longer
+    page.wait_for_timeout(150)
     page.mouse.up()
 
 
@@ -315,6 +318,51 @@ def test_the_record_card_shows_the_designed_layout(
              "width": width} for name, row, col, width in placed]}]})
     rt.layouts.save(ENTITY, "form", body, actor=None)
     check_card(page, server, a_client(served))
+    shot(page)
+
+
+def test_dragging_between_tabs_and_reordering_sections(page: Page, server: str, shot: Any
+                                                       ) -> None:
+    page.goto(f"{server}/design/{ENTITY}")
+    page.get_by_placeholder("Name of the new tab").fill("Extra")
+    page.get_by_role("button", name="Add a tab").click()
+    settled(page, "A tab is added.")
+    page.get_by_role("tab", name="Main").click()
+    extra = page.get_by_role("tab", name="Extra")
+    # dropped on the tab itself: to the end of the tab's first section
+    drag(page, element(page, "Kind"), center(extra))
+    settled(page, "Kind is moved to another section.")
+    expect(page.get_by_role("tab", name="Extra")).to_have_attribute("aria-selected", "true")
+    expect(page.locator(".d-panel:not([hidden]) .d-el")).to_have_text(re.compile("Kind"))
+    # hovering a tab opens it, so the drop lands on a row inside it
+    page.get_by_role("tab", name="Main").click()
+    name = element(page, "Name")
+    start = box(name)
+    page.mouse.move(start["x"] + 8, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(start["x"] + 30, start["y"] + 30, steps=4)
+    tab = box(page.get_by_role("tab", name="Extra"))
+    page.mouse.move(tab["x"] + tab["width"] / 2, tab["y"] + tab["height"] / 2, steps=10)
+    expect(page.locator(".d-panel:not([hidden])")).to_have_attribute("data-tab", re.compile("t"))
+    row = page.locator(".d-panel:not([hidden]) .d-row").first
+    x, y = column_point(row, 6)()
+    page.mouse.move(x, y, steps=10)
+    page.mouse.move(x + 1, y, steps=2)
+    page.mouse.up()
+    settled(page, "Name is moved.")
+    expect(element(page, "Name")).to_have_attribute("data-col", "6")
+    expect(element(page, "Name")).to_have_attribute("data-row", "0")
+    # a section dragged by its handle above the other one
+    panel = page.locator(".d-panel:not([hidden])")
+    panel.get_by_placeholder("Heading of the new section").fill("Second")
+    panel.get_by_role("button", name="Add a section").click()
+    settled(page, "A section is added.")
+    handles = page.locator(".d-panel:not([hidden]) .d-handle")
+    first = box(page.locator(".d-panel:not([hidden]) .d-section").first)
+    drag(page, handles.nth(1), lambda: (first["x"] + 30, first["y"] + 8), grip=4)
+    settled(page, "The section is moved.")
+    expect(page.locator(".d-panel:not([hidden]) .d-section").first).to_have_attribute(
+        "aria-label", "Section Second")
     shot(page)
 
 

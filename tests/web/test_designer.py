@@ -251,3 +251,31 @@ def test_a_renamed_field_stays_where_it_was_placed(admin_web: Browser, crm: Flas
     moved = op(admin_web, {"op": "nudge", "id": f"f{bic.id}", "direction": "down"})
     assert moved.status_code == 200
     assert "SWIFT code is moved." in message(moved)
+
+
+def test_properties_are_set_and_contradictions_refused(admin_web: Browser, crm: Flask) -> None:
+    rt = runtime_of(crm)
+    admin_web.get("/design/clients")
+    bic = rt.cache.current().entity("clients").field("bic").id
+    changed = op(admin_web, {"op": "set", "id": f"f{bic}", "label": "SWIFT", "help": "8 or 11",
+                             "placeholder": "DEUTDEFF", "required": True, "width": 6})
+    assert changed.status_code == 200
+    assert "The properties of SWIFT are changed." in message(changed)
+    draft = rt.layouts.draft("clients", "form", admin_id(crm))
+    assert draft is not None
+    element = next(e for t in draft["tabs"] for s in t["sections"] for e in s["elements"]
+                   if e["id"] == f"f{bic}")
+    assert (element["label"], element["help"], element["placeholder"]) == (
+        "SWIFT", "8 or 11", "DEUTDEFF")
+    assert element["required"] is True
+    refused = op(admin_web, {"op": "set", "id": f"f{bic}", "required": True, "hidden": True})
+    assert refused.status_code == 422
+    assert "cannot be required" in message(refused)
+    image = op(admin_web, {"op": "place", "type": "image", "file": 987654, "section": "fields",
+                           "row": 199, "col": 0})
+    assert image.status_code == 422
+    assert "no stored file with id 987654" in message(image)
+    no_file = op(admin_web, {"op": "place", "type": "image", "section": "fields", "row": 199,
+                             "col": 0})
+    assert no_file.status_code == 422
+    assert "file must be a whole number" in message(no_file)

@@ -153,12 +153,14 @@ def workspace_context(ent: EntityDef, layout: dict[str, Any], is_draft: bool, *,
         except NotFound:
             selected = None
     saved = runtime().layouts.current(ent.name, "form")
+    active = tab if tab in tab_ids else (tab_ids[0] if tab_ids else None)
     return {
+        "place_section": _place_section(layout, active, chosen),
         "entity": ent,
         "layout": layout,
         "is_draft": is_draft,
         "saved": saved,
-        "active_tab": tab if tab in tab_ids else (tab_ids[0] if tab_ids else None),
+        "active_tab": active,
         "selected": selected,
         "chosen": describe(ent, chosen) if chosen is not None else None,
         "palette": palette(ent, layout),
@@ -173,6 +175,18 @@ def workspace_context(ent: EntityDef, layout: dict[str, Any], is_draft: bool, *,
         "error": error,
         "records": sample_records(ent),
     }
+
+
+def _place_section(layout: dict[str, Any], tab: str | None,
+                   chosen: dict[str, Any] | None) -> str | None:
+    """Where the palette's Place buttons put things: the selected element's section, else
+    the first section of the tab on show."""
+    if chosen is not None:
+        return str(ops.find_element(layout, chosen["id"])[0]["id"])
+    for found in ops.tabs(layout):
+        if found["id"] == tab and found.get("sections"):
+            return str(found["sections"][0]["id"])
+    return None
 
 
 def sample_records(ent: EntityDef) -> list[tuple[int, str]]:
