@@ -43,6 +43,8 @@ class ListState:
     after: str | None = None
     trail: list[str] = field(default_factory=list)
     custom_columns: bool = False
+    #: column widths in pixels by field name (the list layout's); missing: automatic
+    widths: dict[str, int] = field(default_factory=dict)
 
     def query(self) -> ListQuery:
         return ListQuery(
@@ -128,8 +130,34 @@ def default_columns(entity: EntityDef) -> list[FieldDef]:
     return list(entity.fields[:DEFAULT_COLUMNS])
 
 
-def parse_state(entity: EntityDef, args: MultiDict[str, str]) -> ListState:
-    """A list's state from a query string; a malformed part is a ValidationError."""
+@dataclass(frozen=True)
+class ListDefaults:
+    """What a list shows when its query string says nothing: the list layout's columns,
+    widths and sort (``defaults_from_layout``)."""
+
+    columns: list[FieldDef]
+    widths: dict[str, int]
+    sort: tuple[str, ...]
+
+
+def defaults_from_layout(entity: EntityDef, layout: dict[str, Any]) -> ListDefaults:
+    """A list layout as defaults; fields removed or hidden from the user are left out."""
+    by_id = {f.id: f for f in entity.fields}
+    columns = [by_id[c["field"]] for c in layout["columns"] if c["field"] in by_id]
+    widths = {by_id[c["field"]].name: c["width"] for c in layout["columns"]
+              if c["field"] in by_id and c.get("width")}
+    sort = tuple(
+        ("-" if key.get("direction") == "desc" else "") + by_id[key["field"]].name
+        for key in layout.get("sort", []) if key["field"] in by_id
+    )
+    return ListDefaults(columns or default_columns(entity), widths, sort[:MAX_SORT_KEYS])
+
+
+def parse_state(
+    entity: EntityDef, args: MultiDict[str, str], defaults: ListDefaults | None = None
+) -> ListState:
+    """A list's state from a query string; a malformed part is a ValidationError.
+    What the query string leaves out comes from ``defaults`` (the list layout)."""
     filters = []
     for key in args:
         match = FILTER_KEY.match(key)
@@ -139,6 +167,8 @@ def parse_state(entity: EntityDef, args: MultiDict[str, str]) -> ListState:
         if values:
             filters.append(FilterSpec(match.group(1), match.group(2), values))
     sort = tuple(s.strip() for s in args.get("sort", "").split(",") if s.strip())
+    if not sort and "sort" not in args and defaults is not None:
+        sort = defaults.sort
     if len(sort) > MAX_SORT_KEYS:
         raise ValidationError(
             f"At most {MAX_SORT_KEYS} sort keys can be given.", fields={"sort": "Too many."}
@@ -149,7 +179,7 @@ def parse_state(entity: EntityDef, args: MultiDict[str, str]) -> ListState:
             "The page size is one of " + ", ".join(map(str, PAGE_SIZES)) + ".",
             fields={"limit": "Unknown page size."},
         )
-    columns = default_columns(entity)
+    columns = default_columns(entity) if defaults is None else list(defaults.columns)
     custom = False
     names = [n for text in args.getlist("cols") for n in text.split(",") if n]
     if names:
@@ -167,7 +197,10 @@ def parse_state(entity: EntityDef, args: MultiDict[str, str]) -> ListState:
         raise ValidationError(
             "The search text is longer than 200 characters.", fields={"q": "Too long."}
         )
-    return ListState(entity, columns, filters, sort, q, int(limit_text), after, trail, custom)
+    widths = {} if defaults is None else dict(defaults.widths)
+    return ListState(
+        entity, columns, filters, sort, q, int(limit_text), after, trail, custom, widths
+    )
 
 
 # --- cells ---------------------------------------------------------------------------
@@ -187,6 +220,7 @@ class Column:
     widget: Widget
     sortable: bool
     numeric: bool
+    width: int | None = None
 
 
 @dataclass
@@ -207,6 +241,7 @@ def columns_of(catalog: Catalog, state: ListState) -> list[Column]:
                 fdef, ftype, widget,
                 sortable=ftype.sortable and ftype.source_column(fdef) is not None,
                 numeric=widget.summable,
+                width=state.widths.get(fdef.name),
             )
         )
     return out

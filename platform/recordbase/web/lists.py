@@ -40,9 +40,11 @@ from recordbase.web.common import (
 from recordbase.web.i18n import locale_code
 from recordbase.web.listing import (
     PAGE_SIZES,
+    ListDefaults,
     ListState,
     columns_of,
     default_columns,
+    defaults_from_layout,
     parse_state,
     rows_of,
 )
@@ -92,7 +94,7 @@ def index(entity: str) -> str | tuple[str, int] | tuple[str, int, dict[str, str]
     if "read" not in allowed.actions:
         raise PermissionDenied(_("You may not read %(what)s.", what=ent.label_plural))
     try:
-        state = parse_state(ent, args)
+        state = parse_state(ent, args, list_defaults(ent))
         page = runtime().records.list_page(ent.name, state.query(), actor=actor())
     except ValidationError as exc:
         error = exc.message
@@ -266,7 +268,7 @@ def bulk_delete(entity: str) -> BaseResponse | str | tuple[str, int]:
 @login_required
 def export_csv(entity: str) -> Response:
     ent = entity_of(entity)
-    state = parse_state(ent, request.args)
+    state = parse_state(ent, request.args, list_defaults(ent))
     cat = catalog()
     fields = [f for f in state.columns]
     out = io.StringIO()
@@ -342,6 +344,13 @@ def related(entity: str, record: str, owner: str, field: str) -> str:
         more=page.next is not None, list_query=state.query_string(),
         can=rights(owner_ent.name).actions,
     )
+
+
+def list_defaults(ent: EntityDef) -> ListDefaults | None:
+    """The saved list layout of the user's role (else the general one) as the list's
+    defaults; None: no list layout was saved, the list shows its first fields."""
+    saved = runtime().layouts.current(ent.name, "list", signed_in_user().role)
+    return None if saved is None else defaults_from_layout(ent, saved.body)
 
 
 def related_operator(fdef: FieldDef) -> str:
