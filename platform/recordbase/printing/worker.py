@@ -191,12 +191,15 @@ class PrintWorkers:
         self.ctx.set_forkserver_preload([PRELOAD])
 
     def run(self, job: RenderJob, resolve: Resolver) -> Rendered:
-        started = time.monotonic()
-        deadline = started + job.seconds
         parent, child = self.ctx.Pipe(duplex=True)
         process = self.ctx.Process(target=child_main, args=(child, job), daemon=True)
         try:
             process.start()
+            # the clock starts once the worker exists: the first start also boots the
+            # fork server (imports xhtml2pdf and ReportLab), which is not the template's
+            # time and on a busy machine alone took longer than the whole limit
+            started = time.monotonic()
+            deadline = started + job.seconds
             child.close()
             while True:
                 header = self._receive_header(parent, process, deadline, job)
