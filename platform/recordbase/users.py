@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -505,7 +506,7 @@ class UserService:
         now = systables.utcnow()
         with db.read(self.engine) as conn:
             # one round trip: the session, its user, the licence row and the idle setting
-            row = conn.execute(_resolve_query(digest)).mappings().first()
+            row = conn.execute(_resolve_query(), {"digest": digest}).mappings().first()
             if row is None or not hmac.compare_digest(row["token_hash"], digest):
                 raise AuthenticationError("The token is not valid; sign in again.")
             if row["ended_at"] is not None or not row["active"]:
@@ -691,7 +692,9 @@ def require_admin(actor: User | None, what: str) -> None:
         raise PermissionDenied(f"Only an administrator may {what}.")
 
 
-def _resolve_query(digest: str) -> sa.Select[Any]:
+@functools.cache
+def _resolve_query() -> sa.Select[Any]:
+    """Built once: every authenticated request runs it (the digest is a bound parameter)."""
     sessions, users = systables.sessions, systables.users
     licence, settings = systables.licence, systables.settings
     return (
@@ -715,5 +718,5 @@ def _resolve_query(digest: str) -> sa.Select[Any]:
             .outerjoin(licence, licence.c.id == 1)
             .outerjoin(settings, settings.c.name == IDLE_SETTING)
         )
-        .where(sessions.c.token_hash == digest)
+        .where(sessions.c.token_hash == sa.bindparam("digest"))
     )

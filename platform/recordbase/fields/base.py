@@ -10,8 +10,9 @@ type's name.
 
 from __future__ import annotations
 
+import functools
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import marshmallow as ma
@@ -121,6 +122,11 @@ class FieldType:
     def to_json(self, field: FieldDef, value: Any) -> Any:
         """A stored value to its JSON form."""
         return value
+
+    def json_converter(self, field: FieldDef) -> Callable[[Any], Any]:
+        """``to_json`` for one field, made once per page: a type whose conversion
+        needs per-field preparation (a decimal's quantum) does it here, not per cell."""
+        return functools.partial(self.to_json, field)
 
     def empty(self, value: Any) -> bool:
         return value is None or value == ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import decimal
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import marshmallow as ma
@@ -37,6 +38,7 @@ class ScaledDecimal(sa.types.TypeDecorator[decimal.Decimal]):
         super().__init__(precision=precision, scale=scale, asdecimal=True)
         self.precision = precision
         self.scale = scale
+        self.quantum = decimal.Decimal(1).scaleb(-scale)
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "sqlite":
@@ -54,10 +56,9 @@ class ScaledDecimal(sa.types.TypeDecorator[decimal.Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> decimal.Decimal | None:
         if value is None:
             return None
-        quantum = decimal.Decimal(1).scaleb(-self.scale)
         if dialect.name == "sqlite":
-            return decimal.Decimal(int(value)).scaleb(-self.scale).quantize(quantum)
-        return decimal.Decimal(value).quantize(quantum)
+            return decimal.Decimal(int(value)).scaleb(-self.scale).quantize(self.quantum)
+        return decimal.Decimal(value).quantize(self.quantum)
 
 
 class DecimalOptions(ma.Schema):
@@ -136,13 +137,20 @@ class DecimalFieldType(FieldType):
         return ExactDecimal(*self.precision_scale(field), allow_none=True)
 
     def to_json(self, field: FieldDef, value: Any) -> Any:
-        if value is None:
-            return None
+        return self.json_converter(field)(value)
+
+    def json_converter(self, field: FieldDef) -> Callable[[Any], Any]:
         _, scale = self.precision_scale(field)
         quantum = decimal.Decimal(1).scaleb(-scale)
-        number = decimal.Decimal(value).quantize(quantum)
-        # the databases keep no negative zero: "-0.00" would not come back as written
-        return format(number.copy_abs() if number.is_zero() else number, "f")
+
+        def convert(value: Any) -> str | None:
+            if value is None:
+                return None
+            number = decimal.Decimal(value).quantize(quantum)
+            # the databases keep no negative zero: "-0.00" would not come back as written
+            return format(number.copy_abs() if number.is_zero() else number, "f")
+
+        return convert
 
     def to_db(self, field: FieldDef, value: Any) -> Any:
         return None if value is None else decimal.Decimal(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import marshmallow as ma
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from recordbase.catalog import Catalog
 from recordbase.errors import ValidationError
-from recordbase.fields.base import FieldType, flatten_messages
+from recordbase.fields.base import flatten_messages
 from recordbase.model import EntityDef, FieldDef
 
 SYSTEM_READ_ONLY = ("id", "version", "created_at", "updated_at", "created_by", "updated_by")
@@ -36,12 +36,12 @@ def rows_to_json(
 ) -> list[dict[str, Any]]:
     ids = [row["id"] for row in rows]
     # resolved once per page, not once per cell: this loop runs rows x fields times
-    plan: list[tuple[FieldDef, FieldType, str | None]] = []
+    plan: list[tuple[FieldDef, Callable[[Any], Any], str | None]] = []
+    loaded: dict[int, dict[int, Any]] = {}
     for fdef in entity.fields:
         ftype = catalog.type_of(fdef)
-        plan.append((fdef, ftype, ftype.source_column(fdef)))
-    loaded: dict[int, dict[int, Any]] = {}
-    for fdef, ftype, source in plan:
+        source = ftype.source_column(fdef)
+        plan.append((fdef, ftype.json_converter(fdef), source))
         if source is None and ids:
             loaded[fdef.id] = ftype.load(conn, fdef, catalog, ids)
     items = []
@@ -49,11 +49,11 @@ def rows_to_json(
         item: dict[str, Any] = {"id": row["id"], "version": row["version"]}
         if entity.tree:
             item["parent"] = row["parent_id"]
-        for fdef, ftype, source in plan:
+        for fdef, convert, source in plan:
             if source is None:
-                item[fdef.name] = loaded[fdef.id].get(row["id"], ftype.to_json(fdef, None))
+                item[fdef.name] = loaded[fdef.id].get(row["id"], convert(None))
             else:
-                item[fdef.name] = ftype.to_json(fdef, row[source])
+                item[fdef.name] = convert(row[source])
         items.append(item)
     return items
 
