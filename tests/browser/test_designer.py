@@ -124,7 +124,13 @@ def palette_item(page: Page, name: str) -> Locator:
 
 
 def settled(page: Page, message: str) -> None:
+    idle(page)
     expect(page.locator("#designer-live")).to_contain_text(message)
+
+
+def idle(page: Page) -> None:
+    """Every operation sent has been answered (the workspace is not aria-busy)."""
+    expect(page.locator("#designer")).not_to_have_attribute("aria-busy", "true")
 
 
 def section(page: Page, name: str) -> Locator:
@@ -172,7 +178,7 @@ def check_card(page: Page, server: str, record: int) -> None:
 
 
 def test_mouse_journey_new_tab_section_place_move_widen_remove_save(
-    page: Page, server: str, shot: Any
+    page: Page, server: str, served: tuple[str, Runtime], shot: Any
 ) -> None:
     page.goto(f"{server}/design/{ENTITY}")
     page.get_by_placeholder("Name of the new tab").fill("Bank details")
@@ -223,10 +229,22 @@ def test_mouse_journey_new_tab_section_place_move_widen_remove_save(
     page.get_by_role("tab", name="Bank details").click()
     shot(page, "draft")
 
+    # the live preview with a chosen record lays the card out by the draft
+    picker = page.get_by_label("Record to preview with")
+    picker.select_option(index=1)
+    page.get_by_role("button", name="Preview the draft").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Preview")
+    expect(page.locator(".d-preview")).to_contain_text("Accounts")
+    expect(page.locator(".d-preview").get_by_label("INN / TIN")).to_have_count(0)
+    shot(page, "preview")
+    page.get_by_role("link", name="Back to the designer").click()
+
     page.get_by_role("button", name="Save the layout").click()
     expect(page.locator(".d-work")).to_contain_text("The layout is saved as a new version.")
     check_designer_after_reload(page, server)
     shot(page, "saved")
+    check_card(page, server, a_client(served))
+    shot(page, "card")
 
 
 def center(locator: Locator) -> Point:
@@ -243,7 +261,7 @@ def press_on(page: Page, locator: Locator, key: str) -> None:
 
 
 def test_keyboard_journey_does_the_same_without_a_mouse(
-    page: Page, server: str, shot: Any
+    page: Page, server: str, served: tuple[str, Runtime], shot: Any
 ) -> None:
     page.goto(f"{server}/design/{ENTITY}")
     page.get_by_label("Name of the new tab").focus()
@@ -299,6 +317,8 @@ def test_keyboard_journey_does_the_same_without_a_mouse(
     expect(page.locator(".d-work")).to_contain_text("The layout is saved as a new version.")
     check_designer_after_reload(page, server)
     shot(page, "saved")
+    check_card(page, server, a_client(served))
+    shot(page, "card")
 
 
 def test_the_record_card_shows_the_designed_layout(
@@ -409,12 +429,14 @@ def test_list_layout_columns_by_drag_and_keyboard(page: Page, server: str, shot:
     expect(names.nth(0)).to_have_text(second)
     expect(names.nth(1)).to_have_text(first)
     press_on(page, page.get_by_role("button", name=f"Up {first}"), "Enter")
+    idle(page)
     expect(names.nth(0)).to_have_text(first)
     page.get_by_label("Field", exact=True).select_option(label="Website")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(names.last).to_have_text("Website")
     page.get_by_label("Width of Website in pixels (empty: automatic)").fill("240")
     page.get_by_role("button", name="Set the width Website").click()
+    idle(page)
     expect(page.get_by_label("Width of Website in pixels (empty: automatic)")).to_have_value("240")
     page.get_by_label("Sort by").select_option(label="Name")
     page.get_by_label("Direction").select_option("desc")

@@ -279,3 +279,30 @@ def test_properties_are_set_and_contradictions_refused(admin_web: Browser, crm: 
                              "col": 0})
     assert no_file.status_code == 422
     assert "file must be a whole number" in message(no_file)
+
+
+def test_the_preview_shows_the_draft_through_the_card_templates(
+    admin_web: Browser, crm: Flask
+) -> None:
+    from recordbase.records.query import ListQuery
+
+    rt = runtime_of(crm)
+    record = rt.records.list_page("clients", ListQuery(limit=1)).items[0]
+    admin_web.get("/design/clients")
+    assert op(admin_web, {"op": "add_tab", "label": "Draft tab"}).status_code == 200
+    draft = rt.layouts.draft("clients", "form", admin_id(crm))
+    assert draft is not None
+    section = draft["tabs"][-1]["sections"][0]["id"]
+    bic = rt.cache.current().entity("clients").field("bic").id
+    assert op(admin_web, {"op": "to_section", "id": f"f{bic}", "section": section}
+              ).status_code == 200
+    page = admin_web.get(f"/design/clients/preview?record={record['id']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Draft tab" in html
+    assert "layout-cell" in html
+    assert 'method="post" enctype' not in html  # nothing can be saved from a preview
+    assert str(record["name"]) in html
+    assert admin_web.get("/design/clients/preview?record=99999999").status_code == 404
+    assert admin_web.get("/design/clients/preview?record=1%27").status_code == 200  # ignored
+    assert "Draft tab" not in admin_web.get(f"/r/clients/{record['id']}").get_data(as_text=True)

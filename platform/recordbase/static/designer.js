@@ -74,6 +74,7 @@
   }
 
   function post(url, body, focusHint) {
+    root.setAttribute("aria-busy", "true");
     var headers = { "X-CSRF-Token": csrfToken(), "X-Designer-Fragment": "1", "HX-Request": "true" };
     if (!(body instanceof FormData)) {
       headers["Content-Type"] = "application/json";
@@ -98,7 +99,8 @@
         p.textContent = root.dataset.offline || "";
         var box = document.getElementById("messages");
         if (box) { box.innerHTML = ""; box.appendChild(p); }
-      });
+      })
+      .then(function () { root.removeAttribute("aria-busy"); });
   }
 
   function operate(args, focusHint) {

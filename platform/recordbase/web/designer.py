@@ -381,10 +381,28 @@ def discard(entity: str) -> BaseResponse:
 
 @bp.get("/<entity>/preview")
 @admin_required
-def preview(entity: str) -> BaseResponse:
-    """The card of a chosen record (or a new one) as it looks now."""
+def preview(entity: str) -> str:
+    """The card body of a chosen record (or a new one) laid out by the draft, through the
+    card's own templates; shown outside any form, so nothing can be saved from it."""
+    from recordbase.web.card_layout import build_card
+    from recordbase.web.forms import field_views
+    from recordbase.web.i18n import locale_code
+    from recordbase.web.lists import record_title
+    from recordbase.web.widgets import user_choices
+
     ent = entity_of(entity)
+    layout, is_draft = current_layout(ent)
     record = request.args.get("record", "")
+    item: dict[str, Any] = {}
     if record.isdigit() and len(record) < 19:
-        return redirect(url_for("cards.show", entity=ent.name, record=record), code=303)
-    return redirect(url_for("cards.new", entity=ent.name), code=303)
+        item, _titles = runtime().records.get(ent.name, int(record), with_titles=False,
+                                              actor=actor())
+    cat = catalog()
+    views = field_views(cat, ent, item, locale_code())
+    record_id = item.get("id")
+    card = build_card(cat, ent, layout, views, record_id)
+    return render_template(
+        "designer/preview.html", entity=ent, item=item, record_id=record_id, card=card,
+        is_draft=is_draft, title=record_title(ent, item) if record_id else None,
+        errors={}, users=lambda: user_choices(runtime()),
+    )
