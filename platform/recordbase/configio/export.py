@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from recordbase.configio.checks import live_catalog, live_title_field
+from recordbase.configio.layouts import export_layouts
 from recordbase.configio.loader import METADATA
 from recordbase.model import EntityDef
 from recordbase.schema.specs import entity_to_json
@@ -29,6 +30,7 @@ LINE_WIDTH = 4096
 
 def export_config(runtime: Runtime, directory: Path) -> list[Path]:
     """Write one file per live entity (live fields only); remove the files of other entities.
+    Saved layouts go to ``form_layouts/`` (``recordbase.configio.layouts``).
 
     Returns the files written, sorted.
     """
@@ -43,6 +45,7 @@ def export_config(runtime: Runtime, directory: Path) -> list[Path]:
     for stale in sorted(set(folder.glob("*.yaml")) - set(written)):
         # an entity removed since the last export: its file would bring it back
         stale.unlink()
+    written += export_layouts(runtime, Path(directory), live_catalog(runtime))
     return sorted(written)
 
 

@@ -21,6 +21,7 @@ from recordbase.configio.files import (
     shown_path,
     yaml_files,
 )
+from recordbase.configio.layouts import LayoutFile, read_layouts
 from recordbase.errors import ValidationError
 from recordbase.names import (
     RESERVED_ENTITY_NAMES,
@@ -63,6 +64,8 @@ class ConfigSet:
 
     directory: Path
     entities: Mapping[str, EntityFile]
+    #: the layout files of ``form_layouts/`` (recordbase.configio.layouts)
+    layouts: tuple[LayoutFile, ...] = ()
 
     def ordered(self) -> list[EntityFile]:
         """Files by position (files without one last), then by name."""
@@ -98,8 +101,9 @@ def load_config(directory: Path) -> ConfigSet:
             entities[entity.name] = entity
     if not entities and not problems.items:
         raise ValidationError(f"The folder {folder} holds no entity files (*.yaml).")
+    layouts = read_layouts(root, problems)
     problems.raise_if_any(NOT_READ)
-    return ConfigSet(directory=root, entities=entities)
+    return ConfigSet(directory=root, entities=entities, layouts=tuple(layouts))
 
 
 def read_entity_file(path: Path, shown: str, problems: Problems) -> EntityFile | None:

@@ -31,6 +31,7 @@ from recordbase.configio.checks import (
     live_catalog,
     live_title_field,
 )
+from recordbase.configio.layouts import SaveLayout, apply_layouts, plan_layouts
 from recordbase.configio.loader import ConfigSet
 from recordbase.configio.steps import (
     AddField,
@@ -68,11 +69,14 @@ def plan_config(runtime: Runtime, config: ConfigSet) -> Plan:
     adds: list[Step] = []
     updates: list[Step] = []
     blocked: list[Step] = []
+    layouts: list[Step] = []
     for entity in existing:
         current = live.entities[entity.name]
         for step in compare_entity(entity, current, rows.get(entity.name, 0), live):
             bucket = adds if isinstance(step, AddField) else updates
             (blocked if step.blocking else bucket).append(step)
+    for step in plan_layouts(runtime, config, live):
+        (blocked if step.blocking else layouts).append(step)
     for gone in live.live_entities():
         if gone.name not in config:
             blocked.append(
@@ -82,7 +86,7 @@ def plan_config(runtime: Runtime, config: ConfigSet) -> Plan:
                     f"metadata/{gone.name}.yaml; removing entities {NOT_YET}",
                 )
             )
-    return Plan([*creates, *deferred, *adds, *updates, *blocked])
+    return Plan([*creates, *deferred, *adds, *updates, *layouts, *blocked])
 
 
 def apply_config(runtime: Runtime, config: ConfigSet, *, user_id: int | None = None) -> Plan:
@@ -98,9 +102,26 @@ def apply_config(runtime: Runtime, config: ConfigSet, *, user_id: int | None = N
         )
     queued = [(step, op) for step in plan.steps for op in step.operations()]
     queued += [(step, op) for step in plan.steps for op in step.finishing()]
+    layouts = [step.layout for step in plan.steps if isinstance(step, SaveLayout)]
+
+    def then(conn: sa.Connection, catalog: Catalog) -> None:
+        try:
+            apply_layouts(conn, catalog, runtime.layouts, layouts)
+        except RecordbaseError as exc:
+            raise ValidationError(
+                f"Config apply stopped at the layouts: {exc.message} Nothing was changed.",
+                fields=exc.fields,
+            ) from exc
+
+    if not queued:  # layouts alone: presentation, allowed whatever the licence says
+        with db.write(runtime.engine) as conn:
+            then(conn, live_catalog(runtime))
+        return plan
     try:
-        runtime.schema.execute_all([op for _, op in queued], user_id=user_id)
+        runtime.schema.execute_all([op for _, op in queued], user_id=user_id, then=then)
     except RecordbaseError as exc:
+        if exc.message.startswith("Config apply stopped at the layouts"):
+            raise
         index = exc.extra.get("step")
         where = queued[index][0].describe() if isinstance(index, int) else "the start"
         raise ValidationError(

@@ -14,14 +14,14 @@ for its locks only briefly (``lock_timeout``), retries, and then answers "busy".
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from recordbase import db, systables
-from recordbase.catalog import CatalogCache, load_catalog
+from recordbase.catalog import Catalog, CatalogCache, load_catalog
 from recordbase.errors import Busy, Conflict, NotFound, RecordbaseError
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema.convert import Progress
@@ -100,9 +100,12 @@ class SchemaService:
     def execute_all(
         self, ops: list[Operation], *, user_id: int | None = None,
         progress: Progress | None = None,
+        then: Callable[[sa.Connection, Catalog], None] | None = None,
     ) -> list[Outcome]:
         """Several operations in one transaction, each with its own journal entry: all of
-        them happen or none does. An error names the operation that failed (``step``)."""
+        them happen or none does. An error names the operation that failed (``step``).
+        ``then`` runs last in the same transaction, with the catalog the operations made
+        (config apply saves layouts there)."""
         rebuild = any(op.rebuilds for op in ops)
         outcomes: list[Outcome] = []
         try:
@@ -117,6 +120,8 @@ class SchemaService:
                         raise
                     self._journal(conn, outcome, user_id)
                     outcomes.append(outcome)
+                if then is not None:
+                    then(conn, ctx.reload())
         finally:
             self.cache.invalidate()
         return outcomes
