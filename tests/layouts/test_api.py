@@ -325,3 +325,23 @@ def test_an_older_database_gets_the_layout_tables(app: Flask) -> None:
     upgrade_system_tables(rt.engine)
     assert sa.inspect(rt.engine).has_table("rb_layout_versions")
     assert sa.inspect(rt.engine).has_table("rb_layout_drafts")
+
+
+def test_compare_two_versions(client: FlaskClient, shop: dict[str, str], app: Flask,
+                              customer_form: dict[str, Any]) -> None:
+    assert put(client, shop, customer_form).status_code == 201
+    changed = json.loads(json.dumps(customer_form))
+    elements = changed["tabs"][0]["sections"][0]["elements"]
+    elements[0]["width"] = 6  # name narrower
+    del elements[3]  # the heading goes
+    elements.append(element("e9", field=fid(app, "customers", "rank"), row=1, col=3, width=3))
+    changed["tabs"][0]["label"] = "General"
+    assert put(client, shop, changed).status_code == 201
+    diff = client.get(URL + "/versions/1/compare/2", headers=shop)
+    assert diff.status_code == 200, diff.json
+    got = diff.json
+    assert got["elements"]["added"] == ["e9"]
+    assert got["elements"]["removed"] == ["e4"]
+    assert got["elements"]["changed"] == [{"id": "e1", "changes": {"width": [8, 6]}}]
+    assert got["tabs"]["changed"] == [{"id": "t1", "changes": {"label": ["Main", "General"]}}]
+    assert client.get(URL + "/versions/1/compare/7", headers=shop).status_code == 404

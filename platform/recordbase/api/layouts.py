@@ -117,6 +117,13 @@ def get_layout_version(entity: str, kind: str, number: int) -> Response:
     return version_json(runtime().layouts.version(entity, kind, number, role_arg()))
 
 
+@bp.get(f"{BASE}/versions/<int:old>/compare/<int:new>")
+@admin_required
+def compare_layout_versions(entity: str, kind: str, old: int, new: int) -> Response:
+    """What changed from version ``old`` to version ``new``."""
+    return jsonify(runtime().layouts.compare(entity, kind, old, new, role_arg()))
+
+
 @bp.post(f"{BASE}/versions/<int:number>/revert")
 @admin_required
 def revert_layout(entity: str, kind: str, number: int) -> tuple[Response, int]:

@@ -14,6 +14,7 @@ from recordbase.catalog import Catalog, CatalogCache
 from recordbase.errors import NotFound, PermissionDenied, ValidationError
 from recordbase.layouts.automatic import automatic
 from recordbase.layouts.check import check_layout
+from recordbase.layouts.compare import compare_layouts
 from recordbase.model import EntityDef
 
 if TYPE_CHECKING:
@@ -143,6 +144,14 @@ class LayoutService:
         if not found:
             raise NotFound(f"The {kind} layout of {entity} has no version {number}.")
         return found[0]
+
+    def compare(
+        self, entity: str, kind: str, old: int, new: int, role: str | None = None
+    ) -> dict[str, Any]:
+        """What changed from version ``old`` to version ``new`` (``layouts.compare``)."""
+        return compare_layouts(
+            self.version(entity, kind, old, role).body, self.version(entity, kind, new, role).body
+        )
 
     # --- saving (administrators) --------------------------------------------------------
 
