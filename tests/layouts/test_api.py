@@ -345,3 +345,12 @@ def test_compare_two_versions(client: FlaskClient, shop: dict[str, str], app: Fl
     assert got["elements"]["changed"] == [{"id": "e1", "changes": {"width": [8, 6]}}]
     assert got["tabs"]["changed"] == [{"id": "t1", "changes": {"label": ["Main", "General"]}}]
     assert client.get(URL + "/versions/1/compare/7", headers=shop).status_code == 404
+
+
+def test_the_openapi_document_lists_the_layout_endpoints(client: FlaskClient,
+                                                         shop: dict[str, str]) -> None:
+    doc = client.get("/api/v1/openapi.json", headers=shop).json
+    path = doc["paths"]["/entities/{entity}/layouts/{kind}"]
+    assert set(path) >= {"get", "put", "parameters"}
+    assert "413" in path["put"]["responses"]
+    assert "/entities/{entity}/layouts/{kind}/versions/{number}/revert" in doc["paths"]

@@ -151,3 +151,44 @@ def put_layout_draft(entity: str, kind: str) -> Response:
 def delete_layout_draft(entity: str, kind: str) -> tuple[str, int]:
     runtime().layouts.discard_draft(entity, kind, current_user().id, role_arg())
     return "", 204
+
+
+def layout_paths(problem: dict[str, Any]) -> dict[str, Any]:
+    """The layout endpoints for the OpenAPI document (one set for every entity)."""
+    entity = {"name": "entity", "in": "path", "required": True, "schema": {"type": "string"}}
+    kind = {"name": "kind", "in": "path", "required": True,
+            "schema": {"type": "string", "enum": ["form", "list"]}}
+    role = {"name": "role", "in": "query", "schema": {"type": "string", "maxLength": 40}}
+    number = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}
+    body = {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "description": "A layout: metadata/layout.schema.json (at most 256 KiB)"
+    }}}}
+    version = {"description": "A layout version: version, author, created_at, role, note, layout",
+               "content": {"application/json": {"schema": {"type": "object"}}}}
+    base = "/entities/{entity}/layouts/{kind}"
+    return {
+        base: {
+            "parameters": [entity, kind, role],
+            "get": {"summary": "The layout in force (version null: the automatic one)",
+                    "responses": {"200": version, "404": problem}},
+            "put": {"summary": "Save a new version (administrators)", "requestBody": body,
+                    "parameters": [{"name": "note", "in": "query",
+                                    "schema": {"type": "string", "maxLength": 200}}],
+                    "responses": {"201": version, "403": problem, "413": problem,
+                                  "422": problem}},
+        },
+        f"{base}/versions": {
+            "parameters": [entity, kind, role],
+            "get": {"summary": "The saved versions, newest first (administrators)",
+                    "responses": {"200": {"description": "Versions without their layouts"}}},
+        },
+        f"{base}/versions/{{number}}": {
+            "parameters": [entity, kind, role, number],
+            "get": {"summary": "One saved version", "responses": {"200": version, "404": problem}},
+        },
+        f"{base}/versions/{{number}}/revert": {
+            "parameters": [entity, kind, role, number],
+            "post": {"summary": "A new version equal to this one",
+                     "responses": {"201": version, "404": problem, "422": problem}},
+        },
+    }

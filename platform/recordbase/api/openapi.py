@@ -10,6 +10,7 @@ from recordbase import __version__, db
 from recordbase import access as acl
 from recordbase.api import bp
 from recordbase.api.auth import current_user, login_required, runtime
+from recordbase.api.layouts import layout_paths
 from recordbase.catalog import Catalog
 from recordbase.model import EntityDef
 from recordbase.records.query import MAX_PAGE_SIZE
@@ -169,6 +170,7 @@ def build_document(catalog: Catalog, entities: list[EntityDef] | None = None) ->
             "get": {"summary": "All entities", "responses": {"200": {"description": "Entities"}}}
         },
     }
+    paths.update(layout_paths(PROBLEM))
     schemas: dict[str, Any] = {}
     for entity in catalog.live_entities() if entities is None else entities:
         paths.update(entity_paths(catalog, entity))
