@@ -157,3 +157,15 @@ def test_a_file_of_the_wrong_kind_or_name(runtime: Runtime, base: Path, tmp_path
     assert "there is no role named 'nobody'" in _refused(nobody, runtime)
     ghost = write_config(tmp_path / "g", {"ghosts.form.json": GOOD})
     assert "there is no entity file metadata/ghosts.yaml" in _refused(ghost, runtime)
+
+
+def test_exported_files_have_one_key_order(runtime: Runtime, base: Path, tmp_path: Path) -> None:
+    folder = write_config(tmp_path / "c3", {"customers.form.json": GOOD})
+    apply_config(runtime, load_config(folder))
+    out = tmp_path / "export"
+    export_config(runtime, out)
+    text = (out / "form_layouts" / "customers.form.json").read_text()
+    assert text.startswith('{\n  "format": 1,\n  "kind": "form",\n  "tabs": [\n    {\n'
+                           '      "id": "t"')
+    first = json.loads(text)["tabs"][0]["sections"][0]["elements"][0]
+    assert list(first)[:6] == ["id", "type", "label", "row", "col", "width"]

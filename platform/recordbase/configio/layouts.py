@@ -287,6 +287,25 @@ def _unknown_names(layout: LayoutFile, config: ConfigSet, roles: set[str]) -> st
 # --- export ----------------------------------------------------------------------------------
 
 
+#: the order of keys in exported files (PostgreSQL's jsonb does not keep the saved order)
+KEY_ORDER = (
+    "format", "kind", "id", "type", "label", "row", "col", "width", "field", "entity",
+    "text", "level", "file", "alt", "help", "placeholder", "readonly", "hidden", "required",
+    "collapsed", "direction", "tabs", "sections", "elements", "columns", "sort",
+)
+
+
+def canonical(value: Any) -> Any:
+    """``value`` with every mapping's keys in ``KEY_ORDER`` (unknown keys last, sorted)."""
+    if isinstance(value, dict):
+        rank = {key: n for n, key in enumerate(KEY_ORDER)}
+        keys = sorted(value, key=lambda k: (rank.get(k, len(rank)), k))
+        return {k: canonical(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
 def export_layouts(runtime: Runtime, directory: Path, catalog: Catalog) -> list[Path]:
     """Write the layout in force of every live entity (each role's too) as files; remove the
     layout files of layouts no longer saved. Deterministic: keys in the layout's order."""
@@ -315,7 +334,8 @@ def export_layouts(runtime: Runtime, directory: Path, catalog: Catalog) -> list[
             continue
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{entity.name}.{kind}" + (f".{role}" if role else "") + ".json"
-        text = json.dumps(ids_to_names(body, entity, catalog), ensure_ascii=False, indent=2)
+        text = json.dumps(canonical(ids_to_names(body, entity, catalog)), ensure_ascii=False,
+                          indent=2)
         path = folder / name
         write_atomically(path, text + "\n")
         written.append(path)
