@@ -11,6 +11,7 @@ Saving makes a new version; versions, comparisons and reverts are in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,11 +106,15 @@ def describe(ent: EntityDef, element: dict[str, Any]) -> Shown:
         if owner is None or fdef is None:
             return Shown(element, names[kind], _("missing link"), missing=True)
         return Shown(element, owner.label_plural, f"{names[kind]}: {fdef.label}")
-    if kind in ("heading", "text"):
-        return Shown(element, str(element.get("text", ""))[:80], names[kind])
-    if kind == "image":
-        return Shown(element, element.get("alt") or names[kind],
-                     _("stored file %(id)s", id=element.get("file")))
+    static: dict[str, Callable[[], tuple[str, str]]] = {
+        "heading": lambda: (str(element.get("text", ""))[:80], names[kind]),
+        "text": lambda: (str(element.get("text", ""))[:80], names[kind]),
+        "image": lambda: (str(element.get("alt") or names[kind]),
+                          _("stored file %(id)s", id=element.get("file"))),
+    }
+    if kind in static:
+        name, detail = static[kind]()
+        return Shown(element, name, detail)
     return Shown(element, names.get(kind, kind), "")
 
 

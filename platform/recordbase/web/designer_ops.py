@@ -50,7 +50,6 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     "child_table": ("label", "help", "readonly", "hidden"),
 }
 FLAGS = ("readonly", "hidden", "required")
-OPTIONAL_TEXTS = ("label", "help", "placeholder", "alt")
 HEADING_LEVELS = (2, 3, 4)
 
 
@@ -252,30 +251,40 @@ def _put(layout: Layout, element: dict[str, Any], args: Args, *, moving_right: b
 # --- elements ------------------------------------------------------------------------------
 
 
+def _placed_field(layout: Layout, args: Args, *, form_field: bool) -> dict[str, Any]:
+    field = arg_int(args, "field", 1, MAX_ID)
+    if field in placed_fields(layout):
+        raise _refuse(_("This field is placed already; move it instead."), "field")
+    element = {"field": field, "label": None, "help": None, "readonly": False, "hidden": False}
+    if form_field:
+        element.update(placeholder=None, required=False)
+    return element
+
+
+def _static_text(args: Args, default: str) -> str:
+    return arg_text(args, "text", empty=False) if "text" in args else default
+
+
+#: what a new element of each type holds besides id, type and its place on the grid
+NEW_ELEMENT: dict[str, Callable[[Layout, Args], dict[str, Any]]] = {
+    "field": lambda layout, args: _placed_field(layout, args, form_field=True),
+    "child_table": lambda layout, args: _placed_field(layout, args, form_field=False),
+    "related": lambda _layout, args: {"field": arg_int(args, "field", 1, MAX_ID),
+                                      "entity": arg_text(args, "entity", limit=63, empty=False)},
+    "heading": lambda _layout, args: {"text": _static_text(args, _("Heading")), "level": 2},
+    "text": lambda _layout, args: {"text": _static_text(args, _("Text"))},
+    "image": lambda _layout, args: {"file": arg_int(args, "file", 1, MAX_ID), "alt": ""},
+    "divider": lambda _layout, _args: {},
+    "spacer": lambda _layout, _args: {},
+}
+
+
 def _new_element(layout: Layout, args: Args) -> dict[str, Any]:
     kind = args.get("type")
-    if kind not in ELEMENT_TYPES:
+    build = NEW_ELEMENT.get(kind) if isinstance(kind, str) else None
+    if build is None:
         raise _refuse(_("There is no element type %(type)s.", type=str(kind)[:40]), "type")
-    element: dict[str, Any] = {"id": new_id(layout, "e"), "type": kind}
-    if kind in ("field", "child_table", "related"):
-        element["field"] = arg_int(args, "field", 1, MAX_ID)
-    if kind in ("field", "child_table"):
-        if element["field"] in placed_fields(layout):
-            raise _refuse(_("This field is placed already; move it instead."), "field")
-        element.update(label=None, help=None, readonly=False, hidden=False)
-        if kind == "field":
-            element.update(placeholder=None, required=False)
-    if kind == "related":
-        element["entity"] = arg_text(args, "entity", limit=63, empty=False)
-    if kind in ("heading", "text"):
-        element["text"] = arg_text(args, "text", empty=False) if "text" in args else (
-            _("Heading") if kind == "heading" else _("Text"))
-    if kind == "heading":
-        element["level"] = 2
-    if kind == "image":
-        element["file"] = arg_int(args, "file", 1, MAX_ID)
-        element["alt"] = ""
-    return element
+    return {"id": new_id(layout, "e"), "type": kind, **build(layout, args)}
 
 
 def place(layout: Layout, args: Args) -> Layout:
@@ -424,20 +433,28 @@ def remove(layout: Layout, args: Args) -> Layout:
     return result
 
 
+def _optional_text(args: Args, name: str) -> str | None:
+    text = arg_text(args, name, limit=MAX_LABEL if name == "label" else MAX_TEXT)
+    return text or None
+
+
+def _file_id(args: Args, name: str) -> int | None:
+    return None if args.get(name) in ("", None) else arg_int(args, name, 1, MAX_ID)
+
+
+#: how the properties panel's values are read, by property
+READ_PROPERTY: dict[str, Callable[[Args, str], Any]] = {
+    **{flag: arg_bool for flag in FLAGS},
+    **{name: _optional_text for name in ("label", "help", "placeholder")},
+    "alt": lambda args, name: arg_text(args, name),
+    "text": lambda args, name: arg_text(args, name, empty=False),
+    "level": lambda args, name: arg_int(args, name, min(HEADING_LEVELS), max(HEADING_LEVELS)),
+    "file": _file_id,
+}
+
+
 def _set_property(element: dict[str, Any], name: str, args: Args) -> None:
-    if name in FLAGS:
-        element[name] = arg_bool(args, name)
-    elif name in OPTIONAL_TEXTS:
-        text = arg_text(args, name, limit=MAX_LABEL if name == "label" else MAX_TEXT)
-        element[name] = text or (None if name != "alt" else "")
-    elif name == "text":
-        element[name] = arg_text(args, name, empty=False)
-    elif name == "level":
-        level = arg_int(args, name, min(HEADING_LEVELS), max(HEADING_LEVELS))
-        element[name] = level
-    elif name == "file":
-        given = args.get(name)
-        element[name] = None if given in ("", None) else arg_int(args, name, 1, MAX_ID)
+    element[name] = READ_PROPERTY[name](args, name)
 
 
 def set_properties(layout: Layout, args: Args) -> Layout:
