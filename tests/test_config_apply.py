@@ -166,7 +166,7 @@ def test_an_export_is_the_files_own_shape(runtime: Runtime, tmp_path: Path) -> N
     text = (tmp_path / "metadata" / "clients.yaml").read_text(encoding="utf-8")
     document = yaml.safe_load(text)
     assert list(document) == ["name", "label", "label_plural", "directory", "tree", "child",
-                              "title_field", "position", "fields"]
+                              "title_field", "nav", "position", "fields"]
     live = entity_to_json(runtime.cache.current().entity("clients"))
     assert document["fields"] == live["fields"]
     assert "ИНН" in text  # allow_unicode: the help text is not escaped

@@ -19,7 +19,7 @@ from recordbase import systables
 from recordbase.errors import NotFound
 from recordbase.fields.base import FieldType
 from recordbase.fields.registry import FieldTypeRegistry
-from recordbase.model import EntityDef, FieldDef
+from recordbase.model import EntityDef, FieldDef, NavSetting
 
 
 @dataclass
@@ -93,6 +93,7 @@ def entity_from_rows(row: Mapping[str, Any], field_rows: Iterable[Mapping[str, A
         title_field=row["title_field"],
         removed=row["removed"],
         all_fields=fdefs,
+        nav=NavSetting.from_json(row.get("nav")),
     )
 
 

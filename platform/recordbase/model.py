@@ -48,6 +48,32 @@ class FieldDef:
 
 
 @dataclass(frozen=True)
+class NavSetting:
+    """Where an entity's section shows in the navigation (its name there is ``label_plural``).
+
+    A hidden section is left out of the menu and the home page only: its pages stay
+    reachable by address, links and tabs for everyone whose rights allow it.
+    """
+
+    hidden: bool = False
+    #: the place in the menu, smallest first; ``None`` keeps the order of creation, after
+    #: every section that has a position
+    position: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hidden": self.hidden, "position": self.position}
+
+    @classmethod
+    def from_json(cls, value: Any) -> NavSetting:
+        """The stored value (a mapping, or nothing for an entity made before the setting)."""
+        if not isinstance(value, Mapping):
+            return cls()
+        position = value.get("position")
+        place = position if isinstance(position, int) else None
+        return cls(bool(value.get("hidden", False)), place)
+
+
+@dataclass(frozen=True)
 class EntityDef:
     id: int
     name: str
@@ -59,6 +85,7 @@ class EntityDef:
     title_field: str | None = None
     removed: bool = False
     all_fields: tuple[FieldDef, ...] = ()
+    nav: NavSetting = NavSetting()
 
     @property
     def table(self) -> str:

@@ -77,6 +77,8 @@ entities = sa.Table(
     sa.Column("position", sa.Integer, nullable=False, default=0),
     sa.Column("removed", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    #: the navigation setting (``NavSetting``): null on entities made before it existed
+    sa.Column("nav", json_text(), nullable=True),
 )
 
 fields = sa.Table(

@@ -70,14 +70,46 @@ def test_an_invoice_with_three_lines_shows_their_sum(page: Page, server: str, sh
         row.get_by_label("Description").fill(description)
         row.get_by_label("Quantity").fill(quantity)
         row.get_by_label("Price").fill(price)
-        row.get_by_label("Amount").fill(amount)
+        # the amount is computed as the user types (quantity × price), not typed
+        expect(row.get_by_label("Amount")).to_have_text(f"{float(amount):,.2f}")
     total = page.locator('[data-sum-for="amount"]')
     expect(total).to_have_text("6,700.50")
+    card_total = page.get_by_label("Total", exact=True)
+    expect(card_total).to_have_text("6,700.50")
     shot(page, "typing")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#messages")).to_contain_text("Created.")
     expect(page.locator("[data-child-table] tbody tr[data-row]")).to_have_count(3)
     expect(total).to_have_text("6,700.50")
+    expect(card_total).to_have_text("6,700.50")  # the server's value, saved
+    shot(page)
+
+
+def test_line_amounts_and_the_total_follow_typing(page: Page, server: str, shot) -> None:
+    page.goto(server + "/r/invoices/")
+    page.locator("table.records tbody tr a").first.click()
+    rows = page.locator("[data-child-table] tbody tr[data-row]")
+    expect(rows.first).to_be_visible()
+    first = rows.first
+    first.get_by_label("Quantity").fill("0,333")
+    first.get_by_label("Price").fill("1.50")
+    expect(first.get_by_label("Amount")).to_have_text("0.50")  # 0.4995, half up
+    count = rows.count()
+    sums = [page.locator('[data-sum-for="amount"]').inner_text(),
+            page.get_by_label("Total", exact=True).inner_text()]
+    assert sums[0] == sums[1]
+    if count > 1:
+        rows.nth(1).get_by_role("button", name="Remove line").click()
+        expect(rows).to_have_count(count - 1)
+        expect(page.get_by_label("Total", exact=True)).not_to_have_text(sums[1])
+    expect(page.get_by_label("Total", exact=True)).to_have_text(
+        page.locator('[data-sum-for="amount"]').inner_text())
+    shot(page, "typing")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#messages")).to_contain_text("Saved")
+    expect(page.get_by_label("Total", exact=True)).to_have_text(
+        page.locator('[data-sum-for="amount"]').inner_text())
+    expect(rows.first.get_by_label("Amount")).to_have_text("0.50")
     shot(page)
 
 

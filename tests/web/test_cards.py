@@ -79,7 +79,10 @@ def test_an_invoice_with_lines_is_saved_with_them(crm: Flask, admin_web: Browser
     assert [line["description"] for line in item["lines"]] == ["Service", "Good"]
     assert item["lines"][0]["price"] == "100.50"
     card = admin_web.get(f"/r/invoices/{record}").get_data(as_text=True)
-    assert re.search(r'data-sum-for="amount"[^>]*>109\.50<', card)
+    # the amounts are computed (2 × 100.50 and 1 × 9): a posted amount is not read
+    assert [line["amount"] for line in item["lines"]] == ["201.00", "9.00"]
+    assert item["total"] == "210.00"
+    assert re.search(r'data-sum-for="amount"[^>]*>210\.00<', card)
 
 
 def test_a_line_error_is_shown_in_its_row(admin_web: Browser) -> None:

@@ -25,7 +25,7 @@ from recordbase.configio.files import FileProblem, Problems
 from recordbase.configio.loader import ConfigSet, EntityFile
 from recordbase.errors import RecordbaseError, ValidationError
 from recordbase.fields.base import FieldType, flatten_messages
-from recordbase.model import EntityDef, FieldDef
+from recordbase.model import EntityDef, FieldDef, NavSetting
 from recordbase.names import check_label
 from recordbase.schema.specs import humanize
 
@@ -93,6 +93,7 @@ def normal_entity(entity_file: EntityFile) -> dict[str, Any]:
         "label_plural": check_label(spec.get("label_plural") or label, "entity", "label_plural"),
         **{flag: bool(spec.get(flag, False)) for flag in ENTITY_FLAGS},
         "title_field": spec.get("title_field"),
+        "nav": NavSetting.from_json(spec.get("nav")).to_json(),
     }
 
 

@@ -2,7 +2,8 @@
 
 Order of a plan: new entities (in dependency order), then the fields added after
 all entities exist, then new fields of existing entities, then changes of labels,
-help texts and title fields, then what cannot be applied (which blocks the plan).
+help texts, title fields and navigation settings, then what cannot be applied (which
+blocks the plan).
 
 Dependency order: among the entities still to create, the first (by position,
 then name) whose fields' targets all exist already (or are itself) is created
@@ -225,6 +226,8 @@ def compare_entity(
         old = getattr(current, attribute)
         if old != wanted[attribute]:
             yield UpdateEntity(entity.name, attribute, old, wanted[attribute])
+    if current.nav.to_json() != wanted["nav"]:
+        yield UpdateEntity(entity.name, "nav", current.nav.to_json(), wanted["nav"])
     named = {f["name"] for f in entity.fields}
     for fspec in entity.fields:
         yield from compare_field(entity, fspec, current, rows, live)

@@ -62,6 +62,11 @@ class FieldType:
     options_schema: ClassVar[type[ma.Schema]] = NoOptions
     #: JSON Schema of a value, used by the OpenAPI document
     value_schema: ClassVar[Mapping[str, Any]] = {"type": "string"}
+    #: values are numbers: they can be summed, multiplied and computed (see
+    #: ``recordbase.fields.computed``; the type's options then include ``NumericOptions``)
+    numeric: ClassVar[bool] = False
+    #: a child-table column of this type is summed in the footer unless ``total: false``
+    total_by_default: ClassVar[bool] = False
 
     # --- options -----------------------------------------------------------------
 
@@ -75,6 +80,18 @@ class FieldType:
                 fields={"options": _flatten(exc.messages)},
             ) from exc
         return cleaned
+
+    def totals(self, field: FieldDef) -> bool:
+        """Whether a child-table column of this field is summed (the ``total`` option)."""
+        return self.numeric and bool(field.options.get("total", self.total_by_default))
+
+    def decimal_places(self, field: FieldDef) -> int:
+        """Digits after the decimal point of a numeric value (computed values round to it)."""
+        return 0
+
+    def line_entity(self, field: FieldDef, catalog: Catalog) -> EntityDef | None:
+        """The entity holding the lines of a child table; None for every other type."""
+        return None
 
     # --- storage -----------------------------------------------------------------
 

@@ -99,6 +99,10 @@ class ChildTableFieldType(FieldType):
     def empty(self, value: Any) -> bool:
         return not value
 
+    def line_entity(self, field: FieldDef, catalog: Catalog) -> EntityDef | None:
+        target = catalog.entities.get(str(field.options.get("target")))
+        return target if target is not None and not target.removed else None
+
     def _target(self, field: FieldDef, catalog: Catalog) -> tuple[EntityDef, sa.Table]:
         target = catalog.entity(str(field.options["target"]))
         return target, catalog.table(target)

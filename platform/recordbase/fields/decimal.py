@@ -20,6 +20,7 @@ from sqlalchemy.engine import Dialect
 
 from recordbase.errors import ValidationError
 from recordbase.fields.base import FieldType
+from recordbase.fields.computed import NumericOptions
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class ScaledDecimal(sa.types.TypeDecorator[decimal.Decimal]):
         return decimal.Decimal(value).quantize(self.quantum)
 
 
-class DecimalOptions(ma.Schema):
+class DecimalOptions(NumericOptions):
     class Meta:
         unknown = ma.RAISE
 
@@ -123,6 +124,12 @@ class DecimalFieldType(FieldType):
     #: what a field of this type has when its options do not say
     default_precision: ClassVar[int] = 12
     default_scale: ClassVar[int] = 2
+
+    numeric = True
+    total_by_default = True
+
+    def decimal_places(self, field: FieldDef) -> int:
+        return self.precision_scale(field)[1]
 
     def precision_scale(self, field: FieldDef) -> tuple[int, int]:
         return (

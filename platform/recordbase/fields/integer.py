@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType
+from recordbase.fields.computed import NumericOptions
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -62,6 +63,9 @@ class IntegerFieldType(FieldType):
     widget = "number"
     operators = ("eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "isnull")
     value_schema: ClassVar[dict[str, Any]] = {"type": "integer", "format": "int64"}
+    options_schema: ClassVar[type[ma.Schema]] = NumericOptions
+    numeric = True
+    total_by_default = True
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.BigInteger()

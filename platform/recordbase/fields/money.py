@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import marshmallow as ma
 
+from recordbase.fields.computed import NumericOptions
 from recordbase.fields.decimal import MAX_PRECISION, DecimalFieldType
 from recordbase.model import FieldDef
 
@@ -30,7 +31,7 @@ CURRENCY_SIGNS = {
 }
 
 
-class MoneyOptions(ma.Schema):
+class MoneyOptions(NumericOptions):
     class Meta:
         unknown = ma.RAISE
 

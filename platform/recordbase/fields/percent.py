@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import marshmallow as ma
 
+from recordbase.fields.computed import NumericOptions
 from recordbase.fields.decimal import MAX_PRECISION, DecimalFieldType
 from recordbase.model import FieldDef
 
@@ -13,7 +14,7 @@ DEFAULT_PRECISION = 5
 DEFAULT_SCALE = 2
 
 
-class PercentOptions(ma.Schema):
+class PercentOptions(NumericOptions):
     class Meta:
         unknown = ma.RAISE
 
@@ -32,6 +33,8 @@ class PercentFieldType(DecimalFieldType):
     )
     widget = "percent"
     options_schema: ClassVar[type[ma.Schema]] = PercentOptions
+    #: rates do not add up: a column of them is not summed unless the field says so
+    total_by_default = False
     value_schema: ClassVar[dict[str, Any]] = {
         "type": "string",
         "format": "decimal",

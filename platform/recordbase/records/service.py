@@ -24,6 +24,7 @@ from recordbase.catalog import Catalog, CatalogCache
 from recordbase.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from recordbase.model import EntityDef, FieldDef
 from recordbase.records import query as q
+from recordbase.records.computing import has_computed, recompute
 from recordbase.records.rows import rows_to_json, select_columns, validate_values
 from recordbase.schema.tables import unique_index_name
 
@@ -341,6 +342,7 @@ class RecordService:
             )
             for fdef, value in related:
                 self._save_related(conn, catalog, entity, fdef, record_id, value, user_id)
+            self._recompute(conn, catalog, entity, record_id, data)
         return record_id
 
     def update(
@@ -420,8 +422,14 @@ class RecordService:
                     raise self._stale(conn, catalog, entity, record_id, expected_version)
                 for fdef, value in related:
                     self._save_related(conn, catalog, entity, fdef, record_id, value, user_id)
-            # child lines and many-to-many items load here, after they were saved
-            after = rows_to_json(conn, catalog, entity, [changed])[0]
+                recomputed = self._recompute(conn, catalog, entity, record_id, data)
+            # child lines and many-to-many items load here, after they were saved (computed
+            # values change the row the UPDATE returned: then it is read again)
+            after = (
+                self._fetch(conn, catalog, entity, record_id)
+                if recomputed
+                else rows_to_json(conn, catalog, entity, [changed])[0]
+            )
             diff = changes(_audited(before), _audited(after))
             if diff:
                 self.audit.record(
@@ -523,6 +531,17 @@ class RecordService:
                 + "; ".join(f"{k}: {v}" for k, v in errors.items()),
                 fields=errors,
             )
+
+    def _recompute(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, record_id: int, sent: Any
+    ) -> bool:
+        """Computed fields of the record and its lines, worked out in this transaction;
+        whether the entity has any."""
+        if not has_computed(catalog, entity):
+            return False
+        recompute(conn, catalog, entity, record_id, sent,
+                  lambda: self._fetch(conn, catalog, entity, record_id))
+        return True
 
     def _save_related(
         self,

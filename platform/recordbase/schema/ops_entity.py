@@ -1,4 +1,5 @@
-"""Entity operations: create, change (rename, labels, title field), remove, restore, purge."""
+"""Entity operations: create, change (rename, labels, title field, navigation), remove,
+restore, purge."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 
 from recordbase import systables
 from recordbase.errors import Conflict, ValidationError
-from recordbase.model import EntityDef
+from recordbase.model import EntityDef, NavSetting
 from recordbase.names import RESERVED_ENTITY_NAMES, check_label, check_name
 from recordbase.schema.dependents import entity_dependents
 from recordbase.schema.fieldspec import new_field_values
@@ -22,9 +23,10 @@ from recordbase.schema.specs import (
     entity_to_json,
     humanize,
     load_spec,
+    merged_nav,
 )
 
-ENTITY_KEYS = ("name", "label", "label_plural", "title_field")
+ENTITY_KEYS = ("name", "label", "label_plural", "title_field", "nav")
 
 
 def _check_title(entity: EntityDef, title: Any) -> None:
@@ -92,6 +94,7 @@ class CreateEntity(Operation):
                 title_field=None,
                 position=len(ctx.catalog.entities),
                 removed=False,
+                nav=merged_nav(NavSetting(), spec["nav"]),
             )
             .returning(systables.entities.c.id)
         ).scalar_one()
@@ -179,6 +182,10 @@ class ChangeEntity(Operation):
         if "title_field" in spec:
             _check_title(entity, spec["title_field"])
             values["title_field"] = spec["title_field"]
+        if "nav" in spec:
+            nav = merged_nav(entity.nav, spec["nav"])
+            if nav != entity.nav.to_json():
+                values["nav"] = nav
         before = entity_to_json(entity, with_fields=False)
         outcome = Outcome(
             self.name,
@@ -199,7 +206,8 @@ class ChangeEntity(Operation):
     @classmethod
     def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
         entity = ctx.catalog.entity_by_id(entry["details"]["entity_id"])
-        before = {k: entry["before"][k] for k in ENTITY_KEYS}
+        # journal entries written before the navigation setting existed have no "nav"
+        before = {k: entry["before"][k] for k in ENTITY_KEYS if k in entry["before"]}
         if before["name"] != entity.name and before["name"] in ctx.catalog.entities:
             raise Conflict(f"Another entity is now named {before['name']!r}.")
         apply_entity_values(ctx, entity, before)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from recordbase import db, systables
 from recordbase.catalog import Catalog, CatalogCache, load_catalog
 from recordbase.errors import Busy, Conflict, NotFound, RecordbaseError
+from recordbase.fields.computed import check_computed
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema.convert import Progress
 from recordbase.schema.operation import OPERATIONS, OpContext, Operation, Outcome
@@ -90,6 +91,7 @@ class SchemaService:
                 outcome = op.run(ctx)
                 if dry_run:
                     raise _DryRun(outcome)
+                check_computed(ctx.reload())
                 self._journal(conn, outcome, user_id)
         except _DryRun as stop:
             return stop.outcome
@@ -120,6 +122,8 @@ class SchemaService:
                         raise
                     self._journal(conn, outcome, user_id)
                     outcomes.append(outcome)
+                # computations may refer to fields that later steps add
+                check_computed(ctx.reload())
                 if then is not None:
                     then(conn, ctx.reload())
         finally:

@@ -12,7 +12,7 @@ import marshmallow as ma
 
 from recordbase.errors import ValidationError
 from recordbase.fields.base import flatten_messages
-from recordbase.model import EntityDef, FieldDef
+from recordbase.model import EntityDef, FieldDef, NavSetting
 
 MAX_FIELDS_PER_ENTITY = 500
 
@@ -34,6 +34,18 @@ class FieldSpec(ma.Schema):
     fill_existing = ma.fields.Boolean(load_default=False)
 
 
+class NavSpec(ma.Schema):
+    """The navigation setting of an entity (``NavSetting``); a patch may give either key."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    hidden = ma.fields.Boolean()
+    position = ma.fields.Integer(
+        allow_none=True, strict=True, validate=ma.validate.Range(min=0, max=100000)
+    )
+
+
 class EntitySpec(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -45,6 +57,7 @@ class EntitySpec(ma.Schema):
     tree = ma.fields.Boolean(load_default=False)
     child = ma.fields.Boolean(load_default=False)
     title_field = ma.fields.String(load_default=None, allow_none=True)
+    nav = ma.fields.Nested(NavSpec, load_default=dict)
     field_list = ma.fields.List(
         ma.fields.Dict(),
         data_key="fields",
@@ -61,6 +74,7 @@ class EntityPatch(ma.Schema):
     label = ma.fields.String()
     label_plural = ma.fields.String()
     title_field = ma.fields.String(allow_none=True)
+    nav = ma.fields.Nested(NavSpec)
 
 
 def load_spec(schema: ma.Schema, data: Any, what: str) -> dict[str, Any]:
@@ -70,7 +84,7 @@ def load_spec(schema: ma.Schema, data: Any, what: str) -> dict[str, Any]:
         loaded: dict[str, Any] = schema.load(data)
     except ma.ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        fields = {str(k): flatten_messages(v) for k, v in messages.items()}
+        fields = _dotted(messages)
         unknown = [k for k, v in fields.items() if "Unknown field" in v]
         if unknown:
             sentence = f"The {what} definition has unknown keys: {', '.join(sorted(unknown))}."
@@ -78,6 +92,18 @@ def load_spec(schema: ma.Schema, data: Any, what: str) -> dict[str, Any]:
             sentence = f"The {what} definition is not valid: {flatten_messages(messages)}"
         raise ValidationError(sentence, fields=fields) from exc
     return loaded
+
+
+def _dotted(messages: dict[Any, Any], prefix: str = "") -> dict[str, str]:
+    """Marshmallow's messages by dotted key: a nested setting's own keys are named
+    (``nav.colour``), not only the setting that holds them."""
+    out: dict[str, str] = {}
+    for key, value in messages.items():
+        if isinstance(value, dict) and key != "_schema":
+            out.update(_dotted(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = flatten_messages(value)
+    return out
 
 
 def humanize(name: str) -> str:
@@ -107,7 +133,13 @@ def entity_to_json(entity: EntityDef, *, with_fields: bool = True) -> dict[str, 
         "tree": entity.tree,
         "child": entity.child,
         "title_field": entity.title_field,
+        "nav": entity.nav.to_json(),
     }
     if with_fields:
         out["fields"] = [field_to_json(f) for f in entity.fields]
     return out
+
+
+def merged_nav(current: NavSetting, patch: Any) -> dict[str, Any]:
+    """The stored navigation setting after a (partial, already loaded) ``NavSpec`` patch."""
+    return {**current.to_json(), **dict(patch or {})}

@@ -1,6 +1,7 @@
 /* Recordbase: the little the browser must do itself. Everything works without it;
    this adds the CSRF header to htmx requests, type-ahead pickers, inline child-table
-   rows with live sums, "select all" and tabs. No framework, no eval. */
+   rows with live sums and computed values (exact decimals), "select all" and tabs.
+   No framework, no eval. */
 (function () {
   "use strict";
 
@@ -78,17 +79,39 @@
     });
   }
 
-  function parseNumber(text) {
-    var cleaned = String(text || "").replace(/[\s\u00a0]/g, "").replace(",", ".");
-    if (cleaned === "" || isNaN(Number(cleaned))) return null;
-    return Number(cleaned);
+  /* exact decimals: a number is [units (BigInt), scale], "700,50" is [70050n, 2]; floats
+     would turn 0.1 + 0.2 into 0.30000000000000004 */
+  function parseExact(text) {
+    var cleaned = String(text || "").replace(/[\s\u00a0]/g, "");
+    if (cleaned.indexOf(",") >= 0 && cleaned.indexOf(".") < 0) cleaned = cleaned.replace(",", ".");
+    var match = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(cleaned);
+    if (!match || (match[2] + (match[3] || "")) === "") return null;
+    var frac = match[3] || "";
+    var units = BigInt((match[2] || "0") + frac);
+    return [match[1] === "-" ? -units : units, frac.length];
+  }
+
+  /* to `scale` decimals, half away from zero (the server rounds the same way) */
+  function rescale(number, scale) {
+    var units = number[0], from = number[1];
+    if (from <= scale) return units * (10n ** BigInt(scale - from));
+    var divisor = 10n ** BigInt(from - scale);
+    var negative = units < 0n;
+    var abs = negative ? -units : units;
+    var result = (abs + divisor / 2n) / divisor;
+    return negative ? -result : result;
+  }
+
+  /* the value of a cell: what is typed, or what a computed output holds */
+  function cellValue(el) {
+    return parseExact(el.tagName === "OUTPUT" ? el.dataset.value : el.value);
   }
 
   /* numbers the way the server writes them: separators come from the page (CLDR via
      Babel), since the browser's own locale data may lack Armenian */
-  function formatNumber(units, scale, group, decimal) {
-    var negative = units < 0;
-    var digits = String(Math.abs(units));
+  function formatUnits(units, scale, group, decimal) {
+    var negative = units < 0n;
+    var digits = (negative ? -units : units).toString();
     while (digits.length <= scale) digits = "0" + digits;
     var whole = scale ? digits.slice(0, -scale) : digits;
     var frac = scale ? digits.slice(-scale) : "";
@@ -96,20 +119,74 @@
     return (negative ? "-" : "") + whole + (scale ? decimal + frac : "");
   }
 
+  function plainUnits(units, scale) {
+    return formatUnits(units, scale, "", ".");
+  }
+
+  function showComputed(output, units) {
+    var scale = Number(output.dataset.scale || "0");
+    if (units === null) {
+      output.dataset.value = "";
+      output.textContent = "—";
+      return;
+    }
+    output.dataset.value = plainUnits(units, scale);
+    output.textContent = formatUnits(units, scale, output.dataset.group || ",",
+                                     output.dataset.decimal || ".");
+  }
+
+  function columnTotal(box, name, scale) {
+    var total = 0n;
+    box.querySelectorAll('tbody tr[data-row] [data-column="' + name + '"]').forEach(function (el) {
+      var value = cellValue(el);
+      if (value !== null) total += rescale(value, scale);
+    });
+    return total;
+  }
+
+  /* products of a line's (or the card's) own values: {"multiply": ["quantity", "price"]} */
+  function multiply(scope, factors, scale) {
+    var product = [1n, 0];
+    for (var i = 0; i < factors.length; i++) {
+      var el = scope.querySelector('[data-column="' + factors[i] + '"]');
+      var value = el ? cellValue(el) : null;
+      if (value === null) return null;
+      product = [product[0] * value[0], product[1] + value[1]];
+    }
+    return rescale(product, scale);
+  }
+
+  function recomputeProducts(scope) {
+    scope.querySelectorAll("output[data-computed]").forEach(function (output) {
+      var spec = JSON.parse(output.dataset.computed || "{}");
+      if (!spec.multiply) return;
+      var row = output.closest("tr[data-row]");
+      showComputed(output, multiply(row || scope, spec.multiply, Number(output.dataset.scale || "0")));
+    });
+  }
+
+  /* sums of a child table's column kept in a field of the card:
+     {"sum": {"child": "lines", "field": "amount"}} */
+  function recomputeCardSums(form) {
+    form.querySelectorAll("output[data-computed]").forEach(function (output) {
+      var spec = JSON.parse(output.dataset.computed || "{}");
+      if (!spec.sum) return;
+      var box = form.querySelector('[data-child-table="' + spec.sum.child + '"]');
+      if (!box) return;
+      showComputed(output, columnTotal(box, spec.sum.field, Number(output.dataset.scale || "0")));
+    });
+  }
+
   function recompute(box) {
     var group = box.dataset.group || ",";
     var decimal = box.dataset.decimal || ".";
+    box.querySelectorAll("tbody tr[data-row]").forEach(recomputeProducts);
     box.querySelectorAll("[data-sum-for]").forEach(function (cell) {
-      var name = cell.dataset.sumFor;
       var scale = Number(cell.dataset.scale || "0");
-      var factor = Math.pow(10, scale);
-      var total = 0;
-      box.querySelectorAll('tbody tr[data-row] [data-column="' + name + '"]').forEach(function (input) {
-        var value = parseNumber(input.value);
-        if (value !== null) total += Math.round(value * factor);
-      });
-      cell.textContent = formatNumber(total, scale, group, decimal);
+      cell.textContent = formatUnits(columnTotal(box, cell.dataset.sumFor, scale), scale, group, decimal);
     });
+    var form = box.closest("form");
+    if (form) recomputeCardSums(form);
   }
 
   function setupChildTable(box) {
@@ -154,6 +231,17 @@
     renumber(table);
     recompute(box);
   }
+
+  /* computed values of the card itself (not of a child table's lines) follow what is typed */
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest ? event.target.closest("form") : null;
+    if (!form || !form.querySelector("output[data-computed]")) return;
+    form.querySelectorAll("output[data-computed]").forEach(function (output) {
+      if (output.closest("tr[data-row]")) return;
+      var spec = JSON.parse(output.dataset.computed || "{}");
+      if (spec.multiply) showComputed(output, multiply(form, spec.multiply, Number(output.dataset.scale || "0")));
+    });
+  });
 
   document.addEventListener("click", function (event) {
     document.querySelectorAll(".picker-results").forEach(function (results) {

@@ -8,9 +8,13 @@ After any error the form is shown again with exactly what the user typed.
 
 from __future__ import annotations
 
+import decimal
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from babel.numbers import format_decimal
 
 from recordbase import access as acl
 from recordbase import db
@@ -19,7 +23,15 @@ from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType, flatten_messages
 from recordbase.model import EntityDef, FieldDef
 from recordbase.web.common import actor, runtime
-from recordbase.web.widgets import FormData, ReadContext, Widget, widget_for
+from recordbase.web.i18n import locale_code
+from recordbase.web.widgets import (
+    ComputedWidget,
+    FormData,
+    ReadContext,
+    Widget,
+    field_widget,
+    widget_for,
+)
 
 MAX_ROWS = 1000
 PARENT = "parent"
@@ -70,7 +82,17 @@ class FieldView:
 
     @property
     def scale(self) -> int:
-        return int(self.fdef.options.get("scale", 0) or 0)
+        return self.ftype.decimal_places(self.fdef)
+
+    @property
+    def computed_json(self) -> str:
+        """The ``computed`` option for app.js (it recomputes as the user types)."""
+        return json.dumps(dict(self.fdef.options.get("computed") or {}), ensure_ascii=False)
+
+    @property
+    def number_text(self) -> str:
+        """A number as the page writes numbers (local separators, no currency)."""
+        return "" if self.value is None else number_text(self.value, self.scale)
 
 
 @dataclass
@@ -97,7 +119,12 @@ class Posted:
 
 def editable(catalog: Catalog, fdef: FieldDef) -> bool:
     ftype = catalog.type_of(fdef)
-    return not ftype.read_only and not widget_for(ftype).display_only
+    return not ftype.read_only and not field_widget(ftype, fdef).display_only
+
+
+def computed(catalog: Catalog, fdef: FieldDef) -> bool:
+    """A number Recordbase works out: shown in forms (child-table lines too), never read."""
+    return field_widget(catalog.type_of(fdef), fdef).name == ComputedWidget.name
 
 
 def child_entity(catalog: Catalog, fdef: FieldDef) -> EntityDef | None:
@@ -323,7 +350,7 @@ def _view(
     compact: bool = False,
 ) -> FieldView:
     ftype = catalog.type_of(fdef)
-    widget = widget_for(ftype)
+    widget = field_widget(ftype, fdef)
     target = ftype.reference_target(fdef)
     view = FieldView(fdef, ftype, widget, key, value=value, target=target, compact=compact,
                      label=fdef.label, help=fdef.help, required=fdef.required)
@@ -361,7 +388,7 @@ def _child_rows(
     posted: Posted | None,
 ) -> None:
     name = view.fdef.name
-    columns = [cf for cf in child.fields if editable(catalog, cf)]
+    columns = [cf for cf in child.fields if editable(catalog, cf) or computed(catalog, cf)]
     view.columns = [
         _view(catalog, cf, f"{name}.__ROW__.{cf.name}", _default(catalog, cf), locale, titles,
               None, compact=True)
@@ -389,7 +416,7 @@ def _child_rows(
         view.rows.append(RowView(key, line_id if isinstance(line_id, int) else None, cells,
                                  row_error, len(view.rows) + 1))
     for cf in columns:
-        if widget_for(catalog.type_of(cf)).summable:
+        if catalog.type_of(cf).totals(cf):
             view.sums[cf.name] = _sum(view, cf.name, locale)
 
 
@@ -398,10 +425,6 @@ def _default(catalog: Catalog, fdef: FieldDef) -> Any:
 
 
 def _sum(view: FieldView, column: str, locale: str) -> str:
-    import decimal
-
-    from babel.numbers import format_decimal
-
     total = decimal.Decimal(0)
     scale = 0
     for row in view.rows:
@@ -409,9 +432,20 @@ def _sum(view: FieldView, column: str, locale: str) -> str:
             if cell.fdef.name != column:
                 continue
             scale = cell.scale
+            text = cell.text if not cell.widget.display_only else str(cell.value or "")
             try:
-                total += decimal.Decimal(str(cell.widget.normalise(cell.text) or "0"))
+                total += decimal.Decimal(str(cell.widget.normalise(text) or "0"))
             except decimal.InvalidOperation:
                 continue
+    return number_text(total, scale, locale)
+
+
+def number_text(value: Any, scale: int, locale: str | None = None) -> str:
+    """A number with the locale's separators and ``scale`` decimals (sums, computed values)."""
+
     pattern = "#,##0" + ("." + "0" * scale if scale else "")
-    return str(format_decimal(total, format=pattern, locale=locale))
+    try:
+        number = decimal.Decimal(str(value))
+    except decimal.InvalidOperation:
+        return str(value)
+    return str(format_decimal(number, format=pattern, locale=locale or locale_code()))

@@ -32,12 +32,22 @@ class Section:
         return self.entity.label_plural
 
 
+def _menu_order(indexed: tuple[int, EntityDef]) -> tuple[bool, int, int]:
+    created, entity = indexed
+    position = entity.nav.position
+    return (position is None, position or 0, created)
+
+
 def sections() -> list[Section]:
-    """The entities the user may read, in the configuration's order (lines of child
-    tables are edited inside their parent and get no section)."""
+    """The sections of the menu: the entities the user may read and the configuration does
+    not hide, by their navigation position, then in the order of creation (lines of child
+    tables are edited inside their parent and get no section). A hidden section's pages
+    stay reachable by address, links and tabs."""
     readable = runtime().access.readable_entities(actor())
+    shown = [e for e, _rights in readable if not e.child and not e.nav.hidden]
     return [
-        Section(e, url_for("lists.index", entity=e.name)) for e, _rights in readable if not e.child
+        Section(e, url_for("lists.index", entity=e.name))
+        for _created, e in sorted(enumerate(shown), key=_menu_order)
     ]
 
 

@@ -148,6 +148,9 @@ def change_entity(name: str) -> BaseResponse | tuple[str, int]:
     title = request.form.get("title_field", "")
     if title != (ent.title_field or ""):
         changes["title_field"] = title or None
+    nav = _nav_from_form(ent)
+    if nav is not None:
+        changes["nav"] = nav
     if not changes:
         return redirect(url_for("structure.entity", name=ent.name), code=303)
     try:
@@ -156,6 +159,17 @@ def change_entity(name: str) -> BaseResponse | tuple[str, int]:
         return render_template("structure/entity.html", **_entity_context(ent, error=exc)), 422
     return redirect(url_for("structure.entity", name=outcome.entity, msg="structure_changed"),
                     code=303)
+
+
+def _nav_from_form(ent: EntityDef) -> dict[str, Any] | None:
+    """The navigation setting posted with the names, when it differs from the entity's
+    (a position that is not a whole number goes through, for the operation to refuse it)."""
+    if "nav_position" not in request.form:
+        return None
+    raw = request.form.get("nav_position", "").strip()
+    position: Any = int(raw) if raw.isdigit() else (raw or None)
+    nav = {"hidden": request.form.get("nav_hidden") == "on", "position": position}
+    return None if nav == ent.nav.to_json() else nav
 
 
 @bp.post("/<name>/remove")

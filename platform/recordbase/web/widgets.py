@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from recordbase import db, systables
 from recordbase.errors import ConversionError, RegistryError
 from recordbase.fields.base import FieldType
+from recordbase.fields.computed import computation_of
 from recordbase.model import FieldDef
 from recordbase.runtime import Runtime
 
@@ -262,6 +263,13 @@ class ReadonlyUserWidget(UserNames, Widget):
         return ("eq",) if "eq" in ftype.operators else ()
 
 
+class ComputedWidget(Widget):
+    """A number Recordbase computes (the ``computed`` option of a numeric field): shown,
+    never posted; app.js works it out again as the user types, the server decides."""
+
+    name, display_only, summable, filter_kind = "computed", True, True, "range"
+
+
 class ChildTableWidget(Widget):
     """Read by ``recordbase.web.forms`` row by row; each cell through its own widget."""
 
@@ -294,7 +302,7 @@ def builtin_widgets() -> WidgetRegistry:
         DecimalWidget, MoneyWidget, PercentWidget, CheckboxWidget, DateWidget, DatetimeWidget,
         SelectWidget, MultiSelectWidget, LinkPickerWidget, MultiLinkPickerWidget,
         UserPickerWidget, FileWidget, ImageWidget, ReadonlyTextWidget, ReadonlyDatetimeWidget,
-        ReadonlyUserWidget, ChildTableWidget,
+        ReadonlyUserWidget, ComputedWidget, ChildTableWidget,
     ):
         registry.register(cls())
     return registry
@@ -308,6 +316,13 @@ def widgets() -> WidgetRegistry:
 
 def widget_for(ftype: FieldType) -> Widget:
     return widgets().get(ftype.widget)
+
+
+def field_widget(ftype: FieldType, fdef: FieldDef) -> Widget:
+    """The widget of one field in a form: its type's, unless the field is computed."""
+    if ftype.numeric and computation_of(fdef) is not None:
+        return widgets().get(ComputedWidget.name)
+    return widget_for(ftype)
 
 
 def user_choices(runtime: Runtime) -> list[tuple[int, str]]:
