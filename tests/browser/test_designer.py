@@ -412,6 +412,31 @@ def test_tablet_width_shows_every_part_and_drags(
         context.close()
 
 
+@pytest.mark.parametrize(("language", "palette"), [("ru", "Палитра"), ("hy", "Գունապնակ")],
+                         ids=["ru", "hy"])
+def test_the_designer_speaks_russian_and_armenian_at_tablet_width(
+    chromium: Browser, server: str, shot: Any, language: str, palette: str
+) -> None:
+    context = chromium.new_context(viewport={"width": 768, "height": 1024}, locale="en-US")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, server)
+        page.goto(f"{server}/design/{ENTITY}")
+        page.locator("#language-choice").select_option(language)
+        page.locator("form.inline", has=page.locator("#language-choice")).locator(
+            "button").click()
+        expect(page.locator("#d-palette-heading")).to_have_text(palette)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 768, f"the page is {width} px wide at 768 px"
+        press_on(page, element(page, "INN / TIN"), "ArrowRight")
+        idle(page)
+        expect(element(page, "INN / TIN")).to_have_attribute("data-col", "1")
+        shot(page)
+    finally:
+        context.close()
+
+
 def test_list_layout_columns_by_drag_and_keyboard(page: Page, server: str, shot: Any) -> None:
     page.goto(f"{server}/design/{ENTITY}/list")
     names = page.locator(".d-column-name")
