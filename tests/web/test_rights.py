@@ -46,3 +46,48 @@ def test_an_entity_the_user_may_not_read_leaves_the_navigation(
     home = user_web.get("/").get_data(as_text=True)
     assert "/r/payments/" not in home
     assert user_web.get("/r/payments/").status_code == 403
+
+
+def _own_clients_only(crm: Flask) -> tuple[str, str]:
+    """The user's role sees only the clients it manages; the user manages one of them.
+    Returns (the user's client's name, another client's name)."""
+    from recordbase.records.query import ListQuery
+
+    rt: Runtime = crm.extensions["recordbase"]
+    user_id = next(u["id"] for u in rt.users.list_users() if u["login"] == "user")
+    clients = rt.records.list_page("clients", ListQuery(sort=("id",), limit=10)).items
+    mine, other = clients[1], clients[0]
+    rt.records.update("clients", mine["id"], {"manager": user_id},
+                      expected_version=mine["version"])
+    rt.access.set_permission(
+        "user", "clients",
+        {"actions": ["read", "create", "update"], "rows": "own", "others": "hidden",
+         "owner_field": "manager"},
+    )
+    return mine["name"], other["name"]
+
+
+def test_pickers_offer_only_records_the_user_may_see(crm: Flask, user_web: Browser) -> None:
+    mine, other = _own_clients_only(crm)
+    offered = user_web.get("/r/clients/pick?q=").get_data(as_text=True)
+    assert f'data-pick-title="{mine}"' in offered
+    assert other not in offered
+    searched = user_web.get("/r/clients/pick", query_string={"q": other[:6]})
+    assert other not in searched.get_data(as_text=True)
+
+
+def test_link_titles_of_hidden_records_are_not_shown(crm: Flask, user_web: Browser) -> None:
+    from html import escape
+
+    mine, other = _own_clients_only(crm)
+    rt: Runtime = crm.extensions["recordbase"]
+    from recordbase.records.query import ListQuery
+
+    contacts = rt.records.list_page("contacts", ListQuery(sort=("id",), limit=50)).items
+    hidden = next(c for c in contacts if c["client"] == 1)
+    listing = user_web.get("/r/contacts/").get_data(as_text=True)
+    assert escape(other) not in listing
+    assert escape(mine) in listing
+    card = user_web.get(f"/r/contacts/{hidden['id']}").get_data(as_text=True)
+    assert escape(other) not in card  # the link shows the id only
+    assert '-title">#1</span>' in card
