@@ -237,3 +237,47 @@ def test_a_tree_card_keeps_placed_under(crm: Flask, admin_web: Browser) -> None:
     html = admin_web.get(f"/r/{tree[0].name}/new").get_data(as_text=True)
     assert '<select id="f-parent" name="parent">' in html
     assert "parent" in _form(html)["_fields"].split(",")
+
+
+def png() -> bytes:
+    """A 1x1 white PNG, made here so it is a real image."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\xff\xff")
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels)
+            + chunk(b"IEND", b""))
+
+
+def test_images_spacers_and_a_lone_related_list(crm: Flask, admin_web: Browser) -> None:  # noqa: F811
+    rt = rt_of(crm)
+    logo = rt.files.store("logo.png", png(), user_id=None)
+    f = ids(crm, "clients")
+    body = {"format": 1, "kind": "form", "tabs": [{"id": "t", "label": "Main", "sections": [
+        {"id": "s", "label": "Card", "elements": [
+            element("logo", "image", width=3, file=logo.id, alt="Company logo"),
+            element("gap", "spacer", col=3, width=3),
+            element("name", field=f["name"], col=6, width=6),
+            element("people", "related", row=1, width=6, entity="contacts",
+                    field=ids(crm, "contacts")["client"]),
+        ]}]}]}
+    rt.layouts.save("clients", "form", body, actor=None)
+    html = admin_web.get("/r/clients/1").get_data(as_text=True)
+    assert [(c["id"], c["col"], c["width"]) for c in placed(html).cells] == [
+        ("logo", 0, 3), ("gap", 3, 3), ("name", 6, 6), ("people", 0, 6)]
+    src = f"/r/files/{logo.id}?inline=1"
+    assert f'<img class="layout-image" src="{src}" alt="Company logo">' in html
+    image = admin_web.get(src)
+    assert image.status_code == 200
+    assert image.mimetype == "image/png"
+    # a related list that is not one of several full-width ones: loaded on its own, no tabs
+    assert 'class="related-list" hx-get="/r/clients/1/related/contacts/client"' in html
+    assert 'role="tab" id="tab-' not in html
+    # a new record has no linked records yet: the list is left out
+    new = placed(admin_web.get("/r/clients/new").get_data(as_text=True))
+    assert [c["id"] for c in new.cells] == ["logo", "gap", "name"]
