@@ -116,6 +116,7 @@ def index(entity: str) -> str | tuple[str, int] | tuple[str, int, dict[str, str]
         "next_cursor": page.next,
         "error": error,
         "views": saved_views.visible(runtime(), ent.name, signed_in_user()),
+        "view_editable": saved_views.editable,
         "active_view": active,
         "page_sizes": PAGE_SIZES,
         "users": lazy_users,
@@ -205,10 +206,13 @@ def save_view(entity: str) -> BaseResponse:
     ent = entity_of(entity)
     query = request.form.get("query", "")
     parse_state(ent, MultiDict(parse_qsl(query)))  # refuse a view that could not be shown
-    view_id = saved_views.save(
-        runtime(), ent.name, request.form.get("name", ""), query,
-        request.form.get("shared") == "true", signed_in_user(),
-    )
+    name, shared = request.form.get("name", ""), request.form.get("shared") == "true"
+    replace = request.form.get("replace", "").strip()
+    if replace:  # save over a view the user owns (or any, for an administrator)
+        view_id = saved_views.update(runtime(), ent.name, record_id(replace), name, query,
+                                     shared, signed_in_user())
+    else:
+        view_id = saved_views.save(runtime(), ent.name, name, query, shared, signed_in_user())
     return _redirect(url_for("lists.index", entity=ent.name, view=view_id, msg="view_saved"))
 
 

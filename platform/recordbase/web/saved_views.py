@@ -59,7 +59,7 @@ def get(rt: Runtime, entity: str, view_id: int, user: User) -> SavedView:
     return view
 
 
-def save(rt: Runtime, entity: str, name: str, query: str, shared: bool, user: User) -> int:
+def _checked(name: str, query: str) -> str:
     name = name.strip()
     if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
         raise ValidationError(
@@ -67,6 +67,16 @@ def save(rt: Runtime, entity: str, name: str, query: str, shared: bool, user: Us
         )
     if len(query) > MAX_QUERY:
         raise ValidationError("The view is too long to be saved.", fields={"query": "Too long."})
+    return name
+
+
+def editable(view: SavedView, user: User) -> bool:
+    """Only a view's owner or an administrator may change or delete it."""
+    return view.owner_id == user.id or user.is_admin
+
+
+def save(rt: Runtime, entity: str, name: str, query: str, shared: bool, user: User) -> int:
+    name = _checked(name, query)
     t = systables.saved_views
     with db.write(rt.engine) as conn:
         return int(
@@ -81,9 +91,29 @@ def save(rt: Runtime, entity: str, name: str, query: str, shared: bool, user: Us
         )
 
 
+def update(
+    rt: Runtime, entity: str, view_id: int, name: str, query: str, shared: bool, user: User
+) -> int:
+    """Save over a view: its name, its query (filters, sort, columns) and whether it is
+    shared; the owner stays."""
+    view = get(rt, entity, view_id, user)
+    if not editable(view, user):
+        raise PermissionDenied(
+            f"Only the owner of the view “{view.name}” or an administrator may change it; "
+            "save it as a new view instead."
+        )
+    name = _checked(name, query)
+    t = systables.saved_views
+    with db.write(rt.engine) as conn:
+        conn.execute(
+            sa.update(t).where(t.c.id == view.id).values(name=name, query=query, shared=shared)
+        )
+    return view.id
+
+
 def delete(rt: Runtime, entity: str, view_id: int, user: User) -> None:
     view = get(rt, entity, view_id, user)
-    if view.owner_id != user.id and not user.is_admin:
+    if not editable(view, user):
         raise PermissionDenied("Only the owner of a shared view or an administrator may delete it.")
     t = systables.saved_views
     with db.write(rt.engine) as conn:
