@@ -90,6 +90,7 @@ Point = Callable[[], tuple[float, float]]
 def drag(page: Page, source: Locator, target: Point, *, grip: float = 8) -> None:
     """A real mouse drag: press near the source's left edge, move in steps to ``target()``
     (measured once the drag has begun, as the page may have moved), release there."""
+    source.scroll_into_view_if_needed()
     start = box(source)
     page.mouse.move(start["x"] + grip, start["y"] + start["height"] / 2)
     page.mouse.down()

@@ -304,3 +304,29 @@ def test_the_preview_shows_the_draft_through_the_card_templates(
     assert admin_web.get("/design/clients/preview?record=99999999").status_code == 404
     assert admin_web.get("/design/clients/preview?record=1%27").status_code == 200  # ignored
     assert "Draft tab" not in admin_web.get(f"/r/clients/{record['id']}").get_data(as_text=True)
+
+
+def test_a_role_gets_its_own_layout_and_drafts(admin_web: Browser, crm: Flask) -> None:
+    rt = runtime_of(crm)
+    page = admin_web.get("/design/clients?role=user")
+    assert page.status_code == 200
+    assert 'value="user" selected' in page.get_data(as_text=True)
+    response = admin_web.client.post(
+        "/design/clients/op?role=user", json={"op": "add_tab", "label": "For users"},
+        headers={**FRAGMENT, "X-CSRF-Token": admin_web.token})
+    assert response.status_code == 200
+    assert rt.layouts.draft("clients", "form", admin_id(crm), "user") is not None
+    assert rt.layouts.draft("clients", "form", admin_id(crm)) is None
+    saved = admin_web.post("/design/clients/save?role=user")
+    assert saved.status_code == 303
+    assert "role=user" in saved.headers["Location"]
+    mine = rt.layouts.current("clients", "form", "user")
+    assert mine is not None
+    assert mine.role == "user"
+    assert [t["label"] for t in mine.body["tabs"]] == ["Main", "For users"]
+    assert rt.layouts.current("clients", "form") is None
+    versions = admin_web.get("/design/clients/versions?role=user").get_data(as_text=True)
+    assert "Revert" not in versions  # one version only
+    refused = admin_web.get("/design/clients?role=nobody")
+    assert refused.status_code == 404
+    assert "There is no role nobody." in refused.get_data(as_text=True)

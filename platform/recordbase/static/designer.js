@@ -26,14 +26,16 @@
   function activeTab() { var w = work(); return w ? w.dataset.activeTab || "" : ""; }
   function selectedId() { var w = work(); return w ? w.dataset.selected || "" : ""; }
 
-  function query(extra) {
-    var params = new URLSearchParams();
+  /* ``url`` with the tab on show and the selected element added to its query (it may
+     carry ?role= already) */
+  function withView(url, extra) {
+    var target = new URL(url, window.location.href);
     var tab = (extra && extra.tab) || activeTab();
     var sel = extra && "selected" in extra ? extra.selected : selectedId();
-    if (tab) params.set("tab", tab);
-    if (sel) params.set("selected", sel);
-    var text = params.toString();
-    return text ? "?" + text : "";
+    if (tab) target.searchParams.set("tab", tab);
+    if (sel) target.searchParams.set("selected", sel);
+    else target.searchParams.delete("selected");
+    return target.pathname + target.search;
   }
 
   function announce(text) {
@@ -105,11 +107,11 @@
 
   function operate(args, focusHint) {
     if (isList) return send(opUrl, args, focusHint);
-    return send(opUrl + query({ selected: args.id || selectedId() }), args, focusHint);
+    return send(withView(opUrl, { selected: args.id || selectedId() }), args, focusHint);
   }
 
   function refresh(extra) {
-    var url = (isList ? window.location.pathname : viewUrl) + query(extra);
+    var url = isList ? window.location.pathname + window.location.search : withView(viewUrl, extra);
     return fetch(url, { headers: { "X-Designer-Fragment": "1" }, credentials: "same-origin" })
       .then(function (response) { return response.text(); })
       .then(function (text) { swap(text); });
@@ -129,6 +131,11 @@
     root.querySelectorAll(".d-panel").forEach(function (panel) {
       panel.hidden = panel.dataset.tab !== tabId;
     });
+    /* the palette's Place buttons follow the tab on show */
+    var place = root.querySelector("#d-place-section");
+    var shown = document.getElementById("dpanel-" + tabId);
+    var first = shown ? shown.querySelector(".d-section") : null;
+    if (place && first && !selectedId()) place.value = first.dataset.section;
   }
 
   root.addEventListener("click", function (event) {
@@ -171,14 +178,14 @@
   root.addEventListener("submit", function (event) {
     var form = event.target;
     if ((form.getAttribute("method") || "get").toLowerCase() !== "post") return;
-    if (form.action.indexOf(opUrl) === -1) return;  /* save, discard: a normal page load */
+    if (new URL(form.action).pathname !== new URL(opUrl, window.location.href).pathname) return;  /* save, discard: a normal page load */
     event.preventDefault();
     var data = new FormData(form, event.submitter || undefined);
     var hint = null;
     if (data.get("op") === "add_tab") hint = ".d-tab:last-child";
     if (data.get("op") === "remove") hint = "#d-palette-heading";
     if (event.submitter && event.submitter.id) hint = "#" + event.submitter.id;
-    send(form.action + (isList ? "" : query()), data, hint);
+    send(isList ? form.action : withView(form.action), data, hint);
   });
 
   /* --- dragging ------------------------------------------------------------------------ */

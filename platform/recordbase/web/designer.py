@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -41,13 +41,41 @@ def entity_of(name: str) -> EntityDef:
     return ent
 
 
+def layout_role() -> str | None:
+    """The role whose own layout is designed (``?role=NAME``); None: the general layout."""
+    role = request.args.get("role") or None
+    return role if role in role_names() else None
+
+
+def role_names() -> dict[str, str]:
+    if "designer_roles" not in g:
+        g.designer_roles = {r["name"]: r.get("label") or r["name"]
+                            for r in runtime().access.roles()}
+    names: dict[str, str] = g.designer_roles
+    return names
+
+
+@bp.before_request
+def _known_role() -> None:
+    role = request.args.get("role")
+    if role and role not in role_names():
+        message = _("There is no role %(role)s.", role=role[:60])
+        raise NotFound(message, fields={"role": message})
+
+
+@bp.context_processor
+def _role_context() -> dict[str, Any]:
+    return {"role": layout_role(), "roles": role_names}
+
+
 def current_layout(ent: EntityDef, kind: str = "form") -> tuple[dict[str, Any], bool]:
-    """The user's draft (True), else the layout in force (False)."""
+    """The user's draft (True), else the layout in force for the role (False)."""
     service = runtime().layouts
-    draft = service.draft(ent.name, kind, signed_in_user().id)
+    role = layout_role()
+    draft = service.draft(ent.name, kind, signed_in_user().id, role)
     if draft is not None:
         return draft, True
-    return service.effective(ent.name, kind), False
+    return service.effective(ent.name, kind, role), False
 
 
 # --- what the templates show --------------------------------------------------------------
@@ -157,7 +185,7 @@ def workspace_context(ent: EntityDef, layout: dict[str, Any], is_draft: bool, *,
             tab = next(t["id"] for t in ops.tabs(layout) if section in t["sections"])
         except NotFound:
             selected = None
-    saved = runtime().layouts.current(ent.name, "form")
+    saved = runtime().layouts.current(ent.name, "form", layout_role())
     active = tab if tab in tab_ids else (tab_ids[0] if tab_ids else None)
     return {
         "place_section": _place_section(layout, active, chosen),
@@ -350,7 +378,8 @@ def operation(entity: str) -> Response | BaseResponse:
             tab = args["tab"]
         if args.get("op") == "add_tab":
             tab = ops.tabs(changed)[-1]["id"]
-        layout = runtime().layouts.save_draft(ent.name, "form", changed, signed_in_user().id)
+        layout = runtime().layouts.save_draft(ent.name, "form", changed, signed_in_user().id,
+                                              layout_role())
         is_draft = True
     except RecordbaseError as exc:
         context = workspace_context(ent, layout, is_draft, tab=tab, selected=selected,
@@ -359,8 +388,8 @@ def operation(entity: str) -> Response | BaseResponse:
             return Response(render_template("designer/form.html", **context), status=exc.status)
         return _workspace(ent, context, exc.status)
     if not request.headers.get(FRAGMENT_HEADER):
-        return redirect(url_for("designer.form", entity=ent.name, tab=tab, selected=selected),
-                        code=303)
+        return redirect(url_for("designer.form", entity=ent.name, tab=tab, selected=selected,
+                                role=layout_role()), code=303)
     context = workspace_context(ent, layout, is_draft, tab=tab, selected=selected,
                                 message=message)
     return _workspace(ent, context)
@@ -372,16 +401,18 @@ def save(entity: str) -> BaseResponse:
     ent = entity_of(entity)
     layout, _is_draft = current_layout(ent)
     note = request.form.get("note", "").strip() or None
-    runtime().layouts.save(ent.name, "form", layout, actor=actor(), note=note)
-    return redirect(url_for("designer.form", entity=ent.name, msg="layout_saved"), code=303)
+    runtime().layouts.save(ent.name, "form", layout, actor=actor(), note=note, role=layout_role())
+    target = url_for("designer.form", entity=ent.name, msg="layout_saved", role=layout_role())
+    return redirect(target, code=303)
 
 
 @bp.post("/<entity>/discard")
 @admin_required
 def discard(entity: str) -> BaseResponse:
     ent = entity_of(entity)
-    runtime().layouts.discard_draft(ent.name, "form", signed_in_user().id)
-    return redirect(url_for("designer.form", entity=ent.name, msg="draft_discarded"), code=303)
+    runtime().layouts.discard_draft(ent.name, "form", signed_in_user().id, layout_role())
+    target = url_for("designer.form", entity=ent.name, msg="draft_discarded", role=layout_role())
+    return redirect(target, code=303)
 
 
 @bp.get("/<entity>/preview")

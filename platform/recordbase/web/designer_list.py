@@ -18,7 +18,14 @@ from recordbase.layouts.check import is_child_table
 from recordbase.model import EntityDef
 from recordbase.web import designer_ops as ops
 from recordbase.web.common import actor, admin_required, catalog, runtime, signed_in_user
-from recordbase.web.designer import FRAGMENT_HEADER, bp, current_layout, entity_of, read_operation
+from recordbase.web.designer import (
+    FRAGMENT_HEADER,
+    bp,
+    current_layout,
+    entity_of,
+    layout_role,
+    read_operation,
+)
 
 Layout = dict[str, Any]
 MAX_COLUMNS = 50
@@ -117,7 +124,7 @@ def _context(ent: EntityDef, layout: Layout, is_draft: bool, *, message: str | N
         "entity": ent,
         "layout": layout,
         "is_draft": is_draft,
-        "saved": runtime().layouts.current(ent.name, "list"),
+        "saved": runtime().layouts.current(ent.name, "list", layout_role()),
         "columns": [(c, by_id.get(c["field"])) for c in layout.get("columns", [])],
         "available": [f for f in ent.fields if f.id not in shown and not is_child_table(cat, f)],
         "sortable": [f for f in ent.fields if cat.type_of(f).sortable
@@ -161,11 +168,13 @@ def list_operation(entity: str) -> Response | BaseResponse:
     layout, is_draft = current_layout(ent, "list")
     try:
         changed = apply_list(layout, read_operation())
-        layout = runtime().layouts.save_draft(ent.name, "list", changed, signed_in_user().id)
+        layout = runtime().layouts.save_draft(ent.name, "list", changed, signed_in_user().id,
+                                              layout_role())
     except RecordbaseError as exc:
         return _page(ent, _context(ent, layout, is_draft, error=exc.message), exc.status)
     if not request.headers.get(FRAGMENT_HEADER):
-        return redirect(url_for("designer.list_layout", entity=ent.name), code=303)
+        target = url_for("designer.list_layout", entity=ent.name, role=layout_role())
+        return redirect(target, code=303)
     return _page(ent, _context(ent, layout, True, message=_("The list layout is changed.")))
 
 
@@ -175,8 +184,9 @@ def list_save(entity: str) -> BaseResponse:
     ent = entity_of(entity)
     layout, _is_draft = current_layout(ent, "list")
     note = request.form.get("note", "").strip() or None
-    runtime().layouts.save(ent.name, "list", layout, actor=actor(), note=note)
-    target = url_for("designer.list_layout", entity=ent.name, msg="layout_saved")
+    runtime().layouts.save(ent.name, "list", layout, actor=actor(), note=note, role=layout_role())
+    target = url_for("designer.list_layout", entity=ent.name, msg="layout_saved",
+                     role=layout_role())
     return redirect(target, code=303)
 
 
@@ -184,6 +194,7 @@ def list_save(entity: str) -> BaseResponse:
 @admin_required
 def list_discard(entity: str) -> BaseResponse:
     ent = entity_of(entity)
-    runtime().layouts.discard_draft(ent.name, "list", signed_in_user().id)
-    target = url_for("designer.list_layout", entity=ent.name, msg="draft_discarded")
+    runtime().layouts.discard_draft(ent.name, "list", signed_in_user().id, layout_role())
+    target = url_for("designer.list_layout", entity=ent.name, msg="draft_discarded",
+                     role=layout_role())
     return redirect(target, code=303)

@@ -18,7 +18,7 @@ from recordbase.errors import ValidationError
 from recordbase.model import EntityDef
 from recordbase.web import designer_ops as ops
 from recordbase.web.common import actor, admin_required, runtime
-from recordbase.web.designer import bp, describe, entity_of
+from recordbase.web.designer import bp, describe, entity_of, layout_role
 
 MAX_VERSION = 2**31
 
@@ -101,7 +101,7 @@ def _namer(ent: EntityDef) -> Callable[[dict[str, Any]], str]:
 def versions(entity: str) -> str:
     ent = entity_of(entity)
     kind = "list" if request.args.get("kind") == "list" else "form"
-    found = runtime().layouts.versions(ent.name, kind)
+    found = runtime().layouts.versions(ent.name, kind, layout_role())
     return render_template("designer/versions.html", entity=ent, versions=found, kind=kind,
                            diff=None)
 
@@ -115,14 +115,14 @@ def compare(entity: str) -> str:
     first = _number(request.args.get("a"), "a")
     second = _number(request.args.get("b"), "b")
     old, new = sorted((first, second))
-    old_body = service.version(ent.name, kind, old).body
-    new_body = service.version(ent.name, kind, new).body
+    old_body = service.version(ent.name, kind, old, layout_role()).body
+    new_body = service.version(ent.name, kind, new, layout_role()).body
     if kind == "list":
         lines = list(list_differences(ent, old_body, new_body))
     else:
         lines = list(differences(old_body, new_body, _namer(ent)))
     return render_template("designer/versions.html", entity=ent, kind=kind,
-                           versions=service.versions(ent.name, kind),
+                           versions=service.versions(ent.name, kind, layout_role()),
                            diff={"old": old, "new": new, "lines": lines})
 
 
@@ -150,6 +150,7 @@ def list_differences(ent: EntityDef, old: dict[str, Any], new: dict[str, Any]
 def revert(entity: str, number: int) -> BaseResponse:
     ent = entity_of(entity)
     kind = "list" if request.form.get("kind") == "list" else "form"
-    runtime().layouts.revert(ent.name, kind, number, actor=actor())
+    runtime().layouts.revert(ent.name, kind, number, actor=actor(), role=layout_role())
     target = "designer.list_layout" if kind == "list" else "designer.form"
-    return redirect(url_for(target, entity=ent.name, msg="layout_reverted"), code=303)
+    return redirect(url_for(target, entity=ent.name, msg="layout_reverted", role=layout_role()),
+                    code=303)
