@@ -322,4 +322,7 @@ def syntax_check(source: str, name: str) -> Failure | None:
 
 
 def parse(source: str, name: str) -> nodes.Template:
-    return make_environment({name: source}).parse(source, name=name, filename=name)
+    env = make_environment({name: source})
+    # the helpers' filters exist when the template runs, so checking it must know them
+    env.filters.update(make_helpers("ru", dt.date.today())["filters"])
+    return env.parse(source, name=name, filename=name)

@@ -44,6 +44,8 @@ def init_app(app: Flask) -> None:
         home,
         i18n,
         lists,
+        print_templates,
+        printouts,
         structure,
     )
 
@@ -57,6 +59,7 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     errors.init_app(app)
     home.init_app(app)
+    printouts.init_app(app)
     app.after_request(_security_headers)
-    for module in (auth, home, lists, cards, structure, designer):
+    for module in (auth, home, lists, cards, structure, designer, print_templates, printouts):
         app.register_blueprint(module.bp)
