@@ -23,6 +23,7 @@ from recordbase.configio import (
     load_config,
     plan_config,
 )
+from recordbase.configio.templates import StoreTemplate
 from recordbase.errors import ValidationError
 from recordbase.records.query import ListQuery
 from recordbase.runtime import Runtime, create_system_tables, make_runtime
@@ -113,13 +114,15 @@ def test_a_database_without_recordbase_tables_gets_a_sentence(
 
 def test_the_sales_crm_plan_creates_every_entity_in_dependency_order(runtime: Runtime) -> None:
     plan = plan_config(runtime, load_config(SALES_CRM))
-    assert all(isinstance(step, CreateEntity) for step in plan.steps)
+    structure = [s for s in plan.steps if not isinstance(s, StoreTemplate)]
+    assert all(isinstance(step, CreateEntity) for step in structure)
+    assert len(plan.steps) - len(structure) == 6  # the print templates come last
     assert plan.describe()[:3] == [
         "+ entity client_categories (2 fields)",
         "+ entity clients (18 fields)",
         "+ entity contacts (5 fields)",
     ]
-    order = [step.describe().split()[2] for step in plan.steps]
+    order = [step.describe().split()[2] for step in structure]
     assert order.index("invoice_lines") < order.index("invoices")
     assert order.index("products") < order.index("invoice_lines")
     assert snapshot(runtime) == []  # planning changes nothing
@@ -128,7 +131,7 @@ def test_the_sales_crm_plan_creates_every_entity_in_dependency_order(runtime: Ru
 def test_apply_then_the_same_plan_is_empty(runtime: Runtime) -> None:
     config = load_config(SALES_CRM)
     applied = apply_config(runtime, config)
-    assert len(applied.steps) == 11
+    assert len(applied.steps) == 11 + 6  # entities and print templates
     again = plan_config(runtime, config)
     assert again.empty
     assert again.describe() == []
@@ -146,7 +149,7 @@ def test_round_trip_export_apply_export_is_identical(
     first = tmp_path / "first"
     written = export_config(runtime, first)
     assert [p.name for p in written] == sorted(p.name for p in written)
-    assert len(written) == 11
+    assert len(written) == 11 + 6  # metadata/ and print_templates/
     other = open_runtime(second_url)
     try:
         apply_config(other, load_config(first))
@@ -157,7 +160,7 @@ def test_round_trip_export_apply_export_is_identical(
     finally:
         other.dispose()
     for path in written:
-        assert (second / "metadata" / path.name).read_bytes() == path.read_bytes()
+        assert (second / path.relative_to(first)).read_bytes() == path.read_bytes()
 
 
 def test_an_export_is_the_files_own_shape(runtime: Runtime, tmp_path: Path) -> None:
@@ -186,7 +189,7 @@ def test_export_leaves_out_removed_fields_and_entities(runtime: Runtime, tmp_pat
         conn.execute(sa.update(systables.entities).where(systables.entities.c.name == "events")
                      .values(removed=True))
         bump_version(conn)
-    written = {p.name for p in export_config(runtime, tmp_path)}
+    written = {p.name for p in export_config(runtime, tmp_path) if p.parent.name == "metadata"}
     assert "events.yaml" not in written
     assert {p.name for p in (tmp_path / "metadata").iterdir()} == written  # stale files go
     clients = yaml.safe_load((tmp_path / "metadata" / "clients.yaml").read_text(encoding="utf-8"))

@@ -1,4 +1,5 @@
-"""``export_config``: the live entities as ``<directory>/metadata/<entity>.yaml`` files.
+"""``export_config``: the live entities as ``<directory>/metadata/<entity>.yaml`` files, and
+the print templates as ``<directory>/print_templates/<entity>.<name>.html.j2``.
 
 The output is deterministic, so an export can live under version control and two
 exports of equal configurations are equal byte for byte: entities and fields in
@@ -29,12 +30,14 @@ LINE_WIDTH = 4096
 
 
 def export_config(runtime: Runtime, directory: Path) -> list[Path]:
-    """Write one file per live entity (live fields only); remove the files of other entities.
-    Saved layouts go to ``form_layouts/`` (``recordbase.configio.layouts``).
+    """Write one file per live entity (live fields only) and one per HTML print template;
+    remove the files of other entities and templates. Saved layouts go to ``form_layouts/``
+    (``recordbase.configio.layouts``).
 
     Returns the files written, sorted.
     """
-    entities = live_catalog(runtime).live_entities()
+    live = live_catalog(runtime)
+    entities = live.live_entities()
     folder = Path(directory) / METADATA
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -45,7 +48,10 @@ def export_config(runtime: Runtime, directory: Path) -> list[Path]:
     for stale in sorted(set(folder.glob("*.yaml")) - set(written)):
         # an entity removed since the last export: its file would bring it back
         stale.unlink()
-    written += export_layouts(runtime, Path(directory), live_catalog(runtime))
+    written += export_layouts(runtime, Path(directory), live)
+    from recordbase.configio.templates import export_templates
+
+    written += export_templates(runtime, Path(directory), live)
     return sorted(written)
 
 

@@ -87,7 +87,10 @@ def plan_config(runtime: Runtime, config: ConfigSet) -> Plan:
                     f"metadata/{gone.name}.yaml; removing entities {NOT_YET}",
                 )
             )
-    return Plan([*creates, *deferred, *adds, *updates, *layouts, *blocked])
+    from recordbase.configio.templates import template_steps
+
+    templates = template_steps(runtime, config.directory, live)
+    return Plan([*creates, *deferred, *adds, *updates, *layouts, *templates, *blocked])
 
 
 def apply_config(runtime: Runtime, config: ConfigSet, *, user_id: int | None = None) -> Plan:

@@ -200,6 +200,44 @@ class TemplateStore:
             )
         )
 
+    def write_in(
+        self,
+        conn: sa.Connection,
+        entity: EntityDef,
+        data: TemplateData,
+        *,
+        user_id: int | None,
+        note: str,
+    ) -> bool:
+        """Create the template, or save it as the next revision when its content differs,
+        inside the caller's transaction (config apply); whether anything was written."""
+        row = (
+            conn.execute(_current().where(T.c.entity_id == entity.id, T.c.name == data.name))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            template_id = conn.execute(
+                sa.insert(T)
+                .values(entity_id=entity.id, name=data.name, kind="html", revision=1)
+                .returning(T.c.id)
+            ).scalar_one()
+            self._revision(conn, template_id, 1, data, None, user_id, note)
+            return True
+        current = _stored(row)
+        if current.kind != "html":
+            raise Conflict(
+                f"{entity.label_plural} have a Word template named {data.name!r}; "
+                "an HTML template file cannot replace it.",
+                fields={"name": "A Word template has this name."},
+            )
+        if current.data == data:
+            return False
+        conn.execute(sa.update(T).where(T.c.id == current.id)
+                     .values(revision=current.revision + 1))
+        self._revision(conn, current.id, current.revision + 1, data, None, user_id, note)
+        return True
+
     def revisions(self, entity: EntityDef, name: str) -> list[dict[str, Any]]:
         current = self.get(entity, name)
         stmt = (
