@@ -69,6 +69,12 @@ def test_edit_a_template_with_live_previews(
     expect(page.get_by_role("heading", level=1)).to_contain_text("version 2")
     expect(page.locator("#versions tbody tr")).to_have_count(2)
     shot(page, "saved")
+    page.set_viewport_size({"width": 768, "height": 1024})  # a tablet: one column
+    expect(page.locator(".palette")).to_be_visible()
+    box = page.locator(".CodeMirror[data-editor-for=t-body]").bounding_box()
+    assert box is not None and box["width"] <= 768
+    shot(page, "tablet")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.goto(server + "/r/invoices/")
     page.locator("table.records tbody a").first.click()
