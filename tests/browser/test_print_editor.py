@@ -72,7 +72,8 @@ def test_edit_a_template_with_live_previews(
     page.set_viewport_size({"width": 768, "height": 1024})  # a tablet: one column
     expect(page.locator(".palette")).to_be_visible()
     box = page.locator(".CodeMirror[data-editor-for=t-body]").bounding_box()
-    assert box is not None and box["width"] <= 768
+    assert box is not None
+    assert box["width"] <= 768
     shot(page, "tablet")
     page.set_viewport_size({"width": 1280, "height": 900})
 
