@@ -148,7 +148,7 @@ def test_round_trip_export_apply_export_is_identical(
     apply_config(runtime, load_config(SALES_CRM))
     first = tmp_path / "first"
     written = export_config(runtime, first)
-    assert [p.name for p in written] == sorted(p.name for p in written)
+    assert written == sorted(written)
     assert len(written) == 11 + 6  # metadata/ and print_templates/
     other = open_runtime(second_url)
     try:
