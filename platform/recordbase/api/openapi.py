@@ -76,6 +76,12 @@ def entity_paths(catalog: Catalog, entity: EntityDef) -> dict[str, Any]:
             "schema": {"type": "string"},
             "description": "The next cursor of the previous page.",
         },
+        {
+            "name": "before",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "The previous cursor of the next page: the page that ends before it.",
+        },
     ]
     item_path = {
         "parameters": [
@@ -126,6 +132,7 @@ def entity_paths(catalog: Catalog, entity: EntityDef) -> dict[str, Any]:
                                     "properties": {
                                         "items": {"type": "array", "items": ref},
                                         "next": {"type": "string", "nullable": True},
+                                        "previous": {"type": "string", "nullable": True},
                                         "titles": {"type": "object"},
                                     },
                                 }

@@ -14,7 +14,7 @@ from recordbase.errors import ValidationError
 from recordbase.records.query import DEFAULT_PAGE_SIZE, FilterSpec, ListQuery
 
 FILTER_KEY = re.compile(r"^filter\[([^\[\]]{1,100})\](?:\[([a-z]{1,20})\])?$")
-LIST_PARAMS = {"sort", "q", "limit", "after"}
+LIST_PARAMS = {"sort", "q", "limit", "after", "before"}
 MAX_RECORD_ID = 2**63 - 1
 
 
@@ -28,7 +28,8 @@ def parse_list_query() -> ListQuery:
             )
         elif key not in LIST_PARAMS:
             raise ValidationError(
-                f"Unknown query parameter {key!r}; use filter[field][op], sort, q, limit or after.",
+                f"Unknown query parameter {key!r}; use filter[field][op], sort, q, limit, "
+                "after or before.",
                 fields={key: "Unknown parameter."},
             )
     limit_text = request.args.get("limit", str(DEFAULT_PAGE_SIZE))
@@ -42,6 +43,7 @@ def parse_list_query() -> ListQuery:
         q=request.args.get("q"),
         limit=int(limit_text),
         after=request.args.get("after") or None,
+        before=request.args.get("before") or None,
     )
 
 
@@ -75,7 +77,9 @@ def check_id(record_id: int) -> int:
 @login_required
 def list_records(entity: str) -> Response:
     page = runtime().records.list_page(entity, parse_list_query(), actor=current_user())
-    return jsonify({"items": page.items, "next": page.next, "titles": page.titles})
+    return jsonify(
+        {"items": page.items, "next": page.next, "previous": page.previous, "titles": page.titles}
+    )
 
 
 @bp.post("/records/<entity>")

@@ -43,6 +43,8 @@ class ListQuery:
     q: str | None = None
     limit: int = DEFAULT_PAGE_SIZE
     after: str | None = None
+    #: the page that ends just before this cursor (the "previous" link)
+    before: str | None = None
 
 
 @dataclass
@@ -272,6 +274,13 @@ def page_rows(
             break
         rows.extend(_rows(conn, select.where(condition), order, cursor, limit - len(rows)))
     return rows
+
+
+def reversed_keys(keys: list[SortKey]) -> list[SortKey]:
+    """The exact reverse of the order of ``keys``: NULLs count as the smallest values in
+    both directions, so flipping every key's direction reverses NULLs too. Rows "after" a
+    cursor in this order are the rows before it, read by walking the same index backwards."""
+    return [replace(key, descending=not key.descending) for key in keys]
 
 
 def _rows(

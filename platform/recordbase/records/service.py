@@ -40,6 +40,8 @@ class Page:
     items: list[dict[str, Any]]
     next: str | None
     titles: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the cursor of the page before this one (``before=``); None on the first page
+    previous: str | None = None
 
 
 class RecordService:
@@ -109,27 +111,40 @@ class RecordService:
                 search = q.compile_search(entity, table, catalog, query.q)
                 if search is not None:
                     where.append(search)
+            if query.after and query.before:
+                raise ValidationError(
+                    "A page is asked for after a cursor or before one, not both.",
+                    fields={"before": "Not with after."},
+                )
             after = q.decode_cursor(query.after, keys) if query.after else None
+            before = q.decode_cursor(query.before, keys) if query.before else None
             rows_allowed = acl.read_condition(rights, actor, full, table)
             if rows_allowed is not None:
                 where.append(rows_allowed)
             stmt = sa.select(*select_columns(entity, table, catalog)).where(*where)
-            rows = q.page_rows(conn, stmt, keys, after, query.limit + 1)
-            more = len(rows) > query.limit
-            rows = rows[: query.limit]
+            if before is not None:  # the same index, walked backwards from the cursor
+                rows = q.page_rows(conn, stmt, q.reversed_keys(keys), before, query.limit + 1)
+                earlier, rows = len(rows) > query.limit, rows[: query.limit][::-1]
+                later = bool(rows)
+            else:
+                rows = q.page_rows(conn, stmt, keys, after, query.limit + 1)
+                later, rows = len(rows) > query.limit, rows[: query.limit]
+                earlier = after is not None and bool(rows)
             items = rows_to_json(conn, catalog, entity, rows)
             titles = self._link_titles(conn, catalog, entity, items, actor)
-        cursor = None
-        if more and rows:
-            last = rows[-1]
-            cursor = q.encode_cursor([last[str(k.column.key)] for k in keys])
-        if purpose != "read" and not query.after:
+
+        def cursor_of(row: Any) -> str:
+            return q.encode_cursor([row[str(k.column.key)] for k in keys])
+
+        cursor = cursor_of(rows[-1]) if later else None
+        previous = cursor_of(rows[0]) if earlier else None
+        if purpose != "read" and not query.after and not query.before:
             # one entry per export or printout (its first page), not one per page
             self.audit.log(
                 f"record.{purpose}", actor=actor, entity=full.name,
                 details={"filters": len(query.filters), "q": query.q or None},
             )
-        return Page(items=items, next=cursor, titles=titles)
+        return Page(items=items, next=cursor, titles=titles, previous=previous)
 
     def get(
         self,

@@ -1,8 +1,9 @@
 """A list's state from the query string, and the rows of a page as cells.
 
 The query string is the API's (``filter[field][op]``, ``sort``, ``q``, ``limit``,
-``after``) plus ``cols`` (the chosen columns) and ``trail`` (the cursors of the
-pages before this one, for "previous"), so a list's URL can be shared as is.
+``after``, ``before``) plus ``cols`` (the chosen columns) and ``page`` (the number
+shown), so a list's URL can be shared as is. "Previous" is a ``before`` cursor: the
+page before is read by walking the same index backwards, as fast as the next one.
 Blank filter inputs are dropped: a filter form posts every control.
 """
 
@@ -27,9 +28,8 @@ FILTER_KEY = re.compile(r"^filter\[([a-z][a-z0-9_]{0,62})\]\[([a-z]{1,20})\]$")
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_LIMIT = 50
 DEFAULT_COLUMNS = 8
-MAX_TRAIL = 40
+MAX_PAGE_NUMBER = 10**9
 CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,2000}$")
-FIRST_PAGE = "~"
 
 
 @dataclass
@@ -41,7 +41,9 @@ class ListState:
     q: str = ""
     limit: int = DEFAULT_LIMIT
     after: str | None = None
-    trail: list[str] = field(default_factory=list)
+    before: str | None = None
+    #: the number of the page, as the links say (the cursors do not know it)
+    page: int = 1
     custom_columns: bool = False
     #: column widths in pixels by field name (the list layout's); missing: automatic
     widths: dict[str, int] = field(default_factory=dict)
@@ -49,7 +51,7 @@ class ListState:
     def query(self) -> ListQuery:
         return ListQuery(
             filters=tuple(self.filters), sort=self.sort, q=self.q or None, limit=self.limit,
-            after=self.after,
+            after=self.after, before=self.before,
         )
 
     def params(self, *, paging: bool = False, **changes: Any) -> list[tuple[str, str]]:
@@ -70,12 +72,13 @@ class ListState:
         if limit != DEFAULT_LIMIT:
             out.append(("limit", str(limit)))
         if paging:
-            after = changes.get("after", self.after)
-            trail = changes.get("trail", self.trail)
-            if after:
-                out.append(("after", after))
-            if trail:
-                out.append(("trail", ".".join(trail)))
+            for key in ("after", "before"):
+                cursor = changes.get(key, getattr(self, key))
+                if cursor:
+                    out.append((key, cursor))
+            page = changes.get("page", self.page)
+            if page > 1:
+                out.append(("page", str(page)))
         return out
 
     def query_string(self, **changes: Any) -> str:
@@ -107,23 +110,19 @@ class ListState:
         return self.query_string(sort=(name,))
 
     def next_query(self, cursor: str) -> str:
-        return self.query_string(
-            paging=True, after=cursor, trail=[*self.trail, self.after or FIRST_PAGE][-MAX_TRAIL:]
-        )
+        return self.query_string(paging=True, after=cursor, before=None, page=self.page + 1)
 
-    def previous_query(self) -> str | None:
-        if not self.after:
+    def previous_query(self, cursor: str | None) -> str | None:
+        """The page before this one (``cursor``: the list's ``previous``); page 2's is the
+        list's own address."""
+        if cursor is None:
             return None
-        if not self.trail:
+        if self.page <= 2:
             return self.query_string()
-        before = self.trail[-1]
-        return self.query_string(
-            paging=True, after="" if before == FIRST_PAGE else before, trail=self.trail[:-1]
-        )
+        return self.query_string(paging=True, after=None, before=cursor, page=self.page - 1)
 
-    @property
-    def page_number(self) -> int:
-        return len(self.trail) + 1 if self.after else 1
+    def page_number(self, previous: str | None) -> int:
+        return self.page if previous is not None else 1
 
 
 def default_columns(entity: EntityDef) -> list[FieldDef]:
@@ -186,12 +185,12 @@ def parse_state(
         chosen = [entity.field(n) for n in dict.fromkeys(names) if entity.has_field(n)]
         if chosen:
             columns, custom = chosen[:40], True
-    after = args.get("after", "") or None
-    if after is not None and not CURSOR.match(after):
-        raise ValidationError("The page address is not valid.", fields={"after": "Not valid."})
-    trail = [t for t in args.get("trail", "").split(".") if t][-MAX_TRAIL:]
-    if any(t != FIRST_PAGE and not CURSOR.match(t) for t in trail):
-        trail = []
+    cursors = {key: args.get(key, "") or None for key in ("after", "before")}
+    for key, cursor in cursors.items():
+        if cursor is not None and not CURSOR.match(cursor):
+            raise ValidationError("The page address is not valid.", fields={key: "Not valid."})
+    page_text = args.get("page", "1")
+    page = int(page_text) if page_text.isdigit() and len(page_text) < 10 else 1
     q = args.get("q", "").strip()
     if len(q) > 200:
         raise ValidationError(
@@ -199,7 +198,8 @@ def parse_state(
         )
     widths = {} if defaults is None else dict(defaults.widths)
     return ListState(
-        entity, columns, filters, sort, q, int(limit_text), after, trail, custom, widths
+        entity, columns, filters, sort, q, int(limit_text), cursors["after"], cursors["before"],
+        max(page, 1), custom, widths,
     )
 
 

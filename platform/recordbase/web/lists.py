@@ -114,6 +114,7 @@ def index(entity: str) -> str | tuple[str, int] | tuple[str, int, dict[str, str]
         ],
         "rows": rows_of(cat, ent, columns, page, locale_code()),
         "next_cursor": page.next,
+        "previous_cursor": page.previous,
         "error": error,
         "views": saved_views.visible(runtime(), ent.name, signed_in_user()),
         "view_editable": saved_views.editable,
