@@ -45,3 +45,37 @@ def test_hide_rename_and_reorder_sections(page: Page, server: str, shot) -> None
     expect(page.get_by_role("heading", name="Contacts", level=1)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/r/contacts/$"))
     shot(page)
+
+
+def test_pick_several_records_in_a_card(page: Page, server: str, shot) -> None:
+    page.goto(server + "/structure/events")
+    form = page.locator("form", has=page.get_by_role("button", name="Add the field"))
+    form.get_by_label("API name").fill("participants")
+    form.get_by_label("Label", exact=True).fill("Participants")
+    form.get_by_label("Type").select_option("many_to_many")
+    form.get_by_label("Options (JSON)").fill('{"target": "contacts"}')
+    form.get_by_role("button", name="Add the field").click()
+    expect(page.locator("#messages")).not_to_be_empty()
+
+    page.goto(server + "/r/events/")
+    page.locator("table.records tbody tr a").first.click()
+    search = page.get_by_role("searchbox", name="Add: Participants")
+    chips = page.get_by_role("list", name="Chosen: Participants").locator("li")
+    for text in ("Иванов", "Петрова", "Сафина"):
+        search.fill(text)
+        option = page.locator(".multi-picker .picker-results [data-pick-id]").first
+        expect(option).to_be_visible()
+        option.click()
+    expect(chips).to_have_count(3)
+    # keyboard: the last chip's remove button, then the search has the focus again
+    chips.nth(2).get_by_role("button").focus()
+    page.keyboard.press("Enter")
+    expect(chips).to_have_count(2)
+    expect(search).to_be_focused()
+    shot(page, "picking")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#messages")).to_contain_text("Saved")
+    expect(chips).to_have_count(2)
+    expect(chips.nth(0)).to_contain_text("Иванов")
+    expect(chips.nth(1)).to_contain_text("Петрова")
+    shot(page)

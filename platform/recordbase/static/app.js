@@ -68,6 +68,78 @@
     });
   }
 
+  /* keys in a list of found records: arrows move, Escape closes */
+  function resultKeys(results, search) {
+    results.addEventListener("keydown", function (event) {
+      var buttons = Array.prototype.slice.call(results.querySelectorAll("button"));
+      var index = buttons.indexOf(document.activeElement);
+      if (event.key === "ArrowDown" && index < buttons.length - 1) { buttons[index + 1].focus(); event.preventDefault(); }
+      if (event.key === "ArrowUp") { (index > 0 ? buttons[index - 1] : search).focus(); event.preventDefault(); }
+      if (event.key === "Escape") { results.innerHTML = ""; search.focus(); }
+    });
+  }
+
+  /* many-to-many: chips of the chosen records and a search that adds to them; the hidden
+     input keeps the ids as the server reads them ("3; 7") */
+  function setupMultiPicker(picker) {
+    if (picker.dataset.ready) return;
+    picker.dataset.ready = "1";
+    var ids = picker.querySelector(".pick-ids");
+    var search = picker.querySelector(".pick-search");
+    var chips = picker.querySelector(".chips");
+    var results = picker.querySelector(".picker-results");
+    if (!ids || !search) return;
+    ids.type = "hidden";
+    search.hidden = false;
+    picker.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
+    picker.querySelectorAll(".no-js-only").forEach(function (el) { el.remove(); });
+    function sync() {
+      var chosen = Array.prototype.map.call(chips.querySelectorAll("li[data-id]"), function (li) { return li.dataset.id; });
+      ids.value = chosen.join("; ");
+      ids.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    chips.addEventListener("click", function (event) {
+      var button = event.target.closest(".chip-remove");
+      if (!button) return;
+      button.closest("li").remove();
+      sync();
+      search.focus();
+    });
+    results.addEventListener("click", function (event) {
+      var option = event.target.closest("[data-pick-id]");
+      if (!option) return;
+      var id = option.dataset.pickId;
+      if (!chips.querySelector('li[data-id="' + id + '"]')) {
+        var li = document.createElement("li");
+        li.className = "chip";
+        li.dataset.id = id;
+        li.appendChild(document.createTextNode(option.dataset.pickTitle + " "));
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "secondary chip-remove";
+        remove.textContent = "\u2715";
+        remove.setAttribute("aria-label", (picker.dataset.removeLabel || "Remove") + " " + option.dataset.pickTitle);
+        li.appendChild(remove);
+        chips.appendChild(li);
+        sync();
+      }
+      results.innerHTML = "";
+      search.value = "";
+      search.focus();
+    });
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown") {
+        var first = results.querySelector("button");
+        if (first) { first.focus(); event.preventDefault(); }
+      } else if (event.key === "Escape") {
+        results.innerHTML = "";
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+      }
+    });
+    resultKeys(results, search);
+  }
+
   /* --- child tables: add, remove, reorder rows; sums as you type ------------------ */
 
   var rowCounter = 0;
@@ -245,7 +317,8 @@
 
   document.addEventListener("click", function (event) {
     document.querySelectorAll(".picker-results").forEach(function (results) {
-      if (!results.closest("[data-picker]").contains(event.target)) results.innerHTML = "";
+      var owner = results.closest("[data-picker], [data-multi-picker]");
+      if (owner && !owner.contains(event.target)) results.innerHTML = "";
     });
   });
 
@@ -302,6 +375,7 @@
   function setup(root) {
     setupLayoutTabs(root);
     root.querySelectorAll("[data-picker]").forEach(setupPicker);
+    root.querySelectorAll("[data-multi-picker]").forEach(setupMultiPicker);
     root.querySelectorAll("[data-child-table]").forEach(setupChildTable);
   }
 
