@@ -9,6 +9,7 @@ directly (the "direct" column: the query and JSON shaping without the web layer)
 
     first page   /r/bench_items/                         (newest first, 50 rows)
     next page    the "Next" link of the first page        (keyset cursor)
+    previous     the "Previous" link of the third page     (before-cursor: the index backwards)
     filter       ?filter[status][in]=approved&filter[amount][gte]=...
     sort         ?sort=-amount                            (indexed column)
 
@@ -43,6 +44,7 @@ TARGET_MS = 100.0
 WARMUPS = 3
 TOKEN = re.compile(r'name="csrf-token" content="([0-9a-f]{64})"')
 NEXT = re.compile(r'href="([^"]+)" rel="next"')
+PREV = re.compile(r'href="([^"]+)" rel="prev"')
 
 
 def log(message: str) -> None:
@@ -87,11 +89,18 @@ def run(url: str, rows: int, repeats: int) -> list[tuple[str, list[float], list[
     assert link is not None, "the first page has no next link"
     next_url = html.unescape(link.group(1))
     after = next_url.split("after=")[1].split("&")[0]
+    second = NEXT.search(client.get(next_url).get_data(as_text=True))
+    assert second is not None, "the second page has no next link"
+    back = PREV.search(client.get(html.unescape(second.group(1))).get_data(as_text=True))
+    assert back is not None, "the third page has no previous link"
+    prev_url = html.unescape(back.group(1))
+    before = prev_url.split("before=")[1].split("&")[0]
     low = "500000.00"
     filters = (FilterSpec("status", "in", ("approved",)), FilterSpec("amount", "gte", (low,)))
     cases = [
         ("first page", base, ListQuery()),
         ("next page", next_url, ListQuery(after=after)),
+        ("previous", prev_url, ListQuery(before=before)),
         ("filter", f"{base}?filter[status][in]=approved&filter[amount][gte]={low}",
          ListQuery(filters=filters)),
         ("sort", f"{base}?sort=-amount", ListQuery(sort=("-amount",))),
