@@ -68,3 +68,10 @@ def test_the_palette_follows_the_print_context(crm: Runtime) -> None:
     record = {item.snippet for item in groups["record"].items}
     assert "{{ record.number }}" in record
     assert "{{ money(record.total) }}" in record
+
+
+def test_templates_may_use_the_helpers_filters(crm: Runtime) -> None:
+    # the linter compiles a template to find its names: it must know the render's filters
+    body = "{{ record.total|money }} {{ record.date|date }} {{ record.total|in_words }}"
+    assert crm.prints.lint_source("invoices", body) == []
+    assert crm.prints.lint_source("invoices", "{{ record.total|nope }}")[0]["kind"] == "syntax"

@@ -97,7 +97,11 @@ class Linter:
         except RecursionError:
             report.problems.append(Problem(None, "The template nests too deeply.", "syntax"))
             return report
-        self._undeclared(tree, report)
+        try:
+            self._undeclared(tree, report)
+        except TemplateSyntaxError as exc:  # found while compiling: an unknown filter or test
+            report.problems.append(Problem(exc.lineno, f"Syntax error: {exc.message}", "syntax"))
+            return report
         bindings: dict[str, Kind] = {"user": USER, "related": RELATED}
         if scope == "list":
             bindings["records"] = Many(entity.name)
