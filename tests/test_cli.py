@@ -36,7 +36,7 @@ def test_init_then_everything_else(db_url: str, tmp_path: Path) -> None:
     assert "Created user" in run(
         db_url, "users", "create", "anna", "--password-stdin", input="a-long-password-1\n"
     )
-    assert "at least 10" in fails(db_url, "users", "create", "bob", "--password-stdin")
+    assert "at least 12" in fails(db_url, "users", "create", "bob", "--password-stdin")
     exported = tmp_path / "export"
     run(db_url, "config", "export", str(exported))
     assert (exported / "metadata" / "clients.yaml").exists()

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from recordbase import db, systables
 from recordbase.catalog import Catalog, CatalogCache
 from recordbase.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from recordbase.model import EntityDef
+from recordbase.model import EntityDef, FieldDef
 
 if TYPE_CHECKING:
     from recordbase.users import User
@@ -287,27 +287,29 @@ class AccessService:
     def create_role(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or set(data) - {"name", "label", "default_access"}:
             raise ValidationError('A role is {"name", "label", "default_access"}.')
-        name = data.get("name")
-        if not isinstance(name, str) or not name.isidentifier() or len(name) > 40:
-            raise ValidationError(
-                "A role name is 1 to 40 letters, digits or underscores.",
-                fields={"name": "Not a valid name."},
-            )
+        name = _role_name(data.get("name"))
         default = data.get("default_access", "none")
         if default not in DEFAULT_ACCESS:
             raise ValidationError("default_access is all or none.", fields={"default_access": "?"})
         label = str(data.get("label") or name)
         with db.write(self.engine) as conn:
             roles = systables.roles
-            if conn.execute(sa.select(roles.c.id).where(roles.c.name == name)).first():
-                raise Conflict(f"A role named {name!r} exists.", fields={"name": "Taken."})
+            self._check_free(conn, name)
             conn.execute(sa.insert(roles).values(name=name, label=label, default_access=default))
         return self.role(name)
 
     def update_role(self, name: str, data: Any) -> dict[str, Any]:
-        if not isinstance(data, dict) or set(data) - {"label", "default_access"}:
-            raise ValidationError('A role change is {"label", "default_access"}.')
+        """Change a role's label or default access, or rename it (its users follow)."""
+        if not isinstance(data, dict) or set(data) - {"name", "label", "default_access"}:
+            raise ValidationError('A role change is {"name", "label", "default_access"}.')
         values: dict[str, Any] = {}
+        if "name" in data and data["name"] != name:
+            values["name"] = _role_name(data["name"])
+            if name in BUILTIN:
+                raise Conflict(
+                    f"The built-in role {name!r} cannot be renamed; change its label instead.",
+                    fields={"name": "Built-in."},
+                )
         if "label" in data:
             values["label"] = str(data["label"])
         if "default_access" in data:
@@ -319,10 +321,22 @@ class AccessService:
             values["default_access"] = data["default_access"]
         with db.write(self.engine) as conn:
             row = self._role_row(conn, name)
+            roles = systables.roles
+            if "name" in values:
+                self._check_free(conn, values["name"])
+                users = systables.users
+                conn.execute(
+                    sa.update(users).where(users.c.role == name).values(role=values["name"])
+                )
             if values:
-                roles = systables.roles
                 conn.execute(sa.update(roles).where(roles.c.id == row["id"]).values(values))
-        return self.role(name)
+        return self.role(values.get("name", name))
+
+    @staticmethod
+    def _check_free(conn: sa.Connection, name: str) -> None:
+        roles = systables.roles
+        if conn.execute(sa.select(roles.c.id).where(roles.c.name == name)).first():
+            raise Conflict(f"A role named {name!r} exists.", fields={"name": "Taken."})
 
     def delete_role(self, name: str) -> None:
         if name in BUILTIN:
@@ -339,36 +353,47 @@ class AccessService:
 
     def set_permission(self, role: str, entity_name: str, data: Any) -> dict[str, Any]:
         """Replace a role's permission on one entity (actions, rows, fields)."""
+        return self.set_permissions(role, {entity_name: data})
+
+    def set_permissions(self, role: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Replace a role's permissions on several entities at once: all or nothing."""
         if role == "admin":
             raise Conflict("The admin role always has every right; it takes no rules.")
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn)
-            entity = catalog.entity(entity_name)
             row = self._role_row(conn, role)
-            perm = _parse_permission(catalog, entity, data)
-            perms, fp = systables.permissions, systables.field_permissions
-            conn.execute(
-                sa.delete(perms).where(perms.c.role_id == row["id"], perms.c.entity_id == entity.id)
-            )
-            conn.execute(
-                sa.insert(perms).values(
-                    role_id=row["id"],
-                    entity_id=entity.id,
-                    actions=perm["actions"],
-                    row_rule=perm["rows"],
-                    others=perm["others"],
-                    owner_field=perm["owner_field"],
-                )
-            )
-            ids = [f.id for f in entity.all_fields]
-            conn.execute(sa.delete(fp).where(fp.c.role_id == row["id"], fp.c.field_id.in_(ids)))
-            for name, mode in perm["fields"].items():
-                conn.execute(
-                    sa.insert(fp).values(
-                        role_id=row["id"], field_id=entity.field(name).id, access=mode
-                    )
-                )
+            parsed = [
+                (entity, _parse_permission(catalog, entity, body))
+                for entity, body in ((catalog.entity(name), body) for name, body in data.items())
+            ]
+            for entity, perm in parsed:
+                self._write_permission(conn, row["id"], entity, perm)
         return self.role(role)
+
+    @staticmethod
+    def _write_permission(
+        conn: sa.Connection, role_id: int, entity: EntityDef, perm: dict[str, Any]
+    ) -> None:
+        perms, fp = systables.permissions, systables.field_permissions
+        conn.execute(
+            sa.delete(perms).where(perms.c.role_id == role_id, perms.c.entity_id == entity.id)
+        )
+        conn.execute(
+            sa.insert(perms).values(
+                role_id=role_id,
+                entity_id=entity.id,
+                actions=perm["actions"],
+                row_rule=perm["rows"],
+                others=perm["others"],
+                owner_field=perm["owner_field"],
+            )
+        )
+        ids = [f.id for f in entity.all_fields]
+        conn.execute(sa.delete(fp).where(fp.c.role_id == role_id, fp.c.field_id.in_(ids)))
+        for name, mode in perm["fields"].items():
+            conn.execute(
+                sa.insert(fp).values(role_id=role_id, field_id=entity.field(name).id, access=mode)
+            )
 
     def delete_permission(self, role: str, entity_name: str) -> dict[str, Any]:
         with db.write(self.engine) as conn:
@@ -382,6 +407,20 @@ class AccessService:
             ids = [f.id for f in entity.all_fields]
             conn.execute(sa.delete(fp).where(fp.c.role_id == row["id"], fp.c.field_id.in_(ids)))
         return self.role(role)
+
+
+def owner_fields(catalog: Catalog, entity: EntityDef) -> list[FieldDef]:
+    """The fields that may name a row rule's owner: the entity's user fields."""
+    return [f for f in entity.fields if catalog.type_of(f).name == "user"]
+
+
+def _role_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.isidentifier() or len(name) > 40:
+        raise ValidationError(
+            "A role name is 1 to 40 letters, digits or underscores.",
+            fields={"name": "Not a valid name."},
+        )
+    return name
 
 
 def _parse_permission(catalog: Catalog, entity: EntityDef, data: Any) -> dict[str, Any]:
@@ -405,9 +444,7 @@ def _parse_permission(catalog: Catalog, entity: EntityDef, data: Any) -> dict[st
         errors["others"] = f"One of: {', '.join(OTHERS)}."
     owner = data.get("owner_field")
     if owner is not None and (
-        not isinstance(owner, str)
-        or not entity.has_field(owner)
-        or catalog.type_of(entity.field(owner)).name != "user"
+        not isinstance(owner, str) or owner not in {f.name for f in owner_fields(catalog, entity)}
     ):
         errors["owner_field"] = f"A user field of {entity.label_plural} (or null: created_by)."
     fields = data.get("fields", {})

@@ -34,6 +34,8 @@ class AuditFilter:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     limit: int = 100
+    #: entries to skip (pages of the log); both sources are read up to offset + limit
+    offset: int = 0
 
 
 def _clip(value: Any) -> Any:
@@ -94,7 +96,8 @@ class AuditService:
     def entries(self, query: AuditFilter) -> list[dict[str, Any]]:
         """Entries newest first, the structure journal merged in."""
         a = systables.audit
-        stmt = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(query.limit)
+        upto = query.limit + query.offset
+        stmt = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(upto)
         if query.user_id is not None:
             stmt = stmt.where(a.c.user_id == query.user_id)
         if query.entity is not None:
@@ -116,7 +119,7 @@ class AuditService:
             if query.record_id is None and (query.action or "structure").startswith("structure"):
                 rows.extend(self._structure(conn, query))
         rows.sort(key=lambda e: str(e["at"]), reverse=True)  # stable: ties keep id order
-        return rows[: query.limit]
+        return rows[query.offset : upto]
 
     def _structure(self, conn: sa.Connection, query: AuditFilter) -> list[dict[str, Any]]:
         j, users = systables.journal, systables.users
@@ -124,7 +127,7 @@ class AuditService:
             sa.select(j, users.c.login)
             .select_from(j.outerjoin(users, users.c.id == j.c.user_id))
             .order_by(j.c.created_at.desc())
-            .limit(query.limit)
+            .limit(query.limit + query.offset)
         )
         if query.user_id is not None:
             stmt = stmt.where(j.c.user_id == query.user_id)

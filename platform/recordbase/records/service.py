@@ -74,6 +74,20 @@ class RecordService:
             entity = self.cache.current(conn).entity(entity_name)
             return self.access.rights(conn, actor, entity)
 
+    def within_rule(self, entity_name: str, record_id: int, actor: User | None) -> bool:
+        """Whether the record is within the actor's row rule (one of theirs, or their
+        group's), so that they may change it; for a UI deciding what to offer."""
+        with db.read(self.engine) as conn:
+            catalog = self.cache.current(conn)
+            entity = catalog.entity(entity_name)
+            rights = self.access.rights(conn, actor, entity)
+            table = catalog.table(entity)
+            scope = acl.scope_condition(rights, actor, entity, table)
+            if scope is None:
+                return True
+            found = conn.execute(sa.select(table.c.id).where(table.c.id == record_id, scope))
+            return found.first() is not None
+
     def _authorize(
         self, conn: sa.Connection, entity: EntityDef, actor: User | None, *actions: str
     ) -> acl.EntityRights:

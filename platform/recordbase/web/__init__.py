@@ -34,6 +34,10 @@ def _security_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     from recordbase.web import (  # noqa: F401 (routes)
+        account,
+        admin,
+        admin_audit,
+        admin_roles,
         auth,
         cards,
         csrf,
@@ -60,6 +64,9 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     home.init_app(app)
     printouts.init_app(app)
+    admin.init_app(app)
     app.after_request(_security_headers)
     for module in (auth, home, lists, cards, structure, designer, print_templates, printouts):
+        app.register_blueprint(module.bp)
+    for module in (admin, admin_roles, admin_audit, account):
         app.register_blueprint(module.bp)

@@ -90,7 +90,13 @@ def _render(
     cat = catalog()
     record = item.get("id")
     allowed = rights(ent.name)
-    may_save = ("update" if record else "create") in allowed.actions
+    can = allowed.actions
+    if record and allowed.row_rule != "all" and not runtime().records.within_rule(
+        ent.name, record, actor()
+    ):
+        # others' records under an "own" or "group" rule are read-only: offer no changes
+        can = can - {"update", "delete"}
+    may_save = ("update" if record else "create") in can
     locked = allowed.read_only if may_save else frozenset(f.name for f in ent.fields)
     views = field_views(cat, ent, item, locale_code(), posted, locked=locked)
     card = build_card(cat, ent, form_layout(ent.name), views, record)
@@ -112,7 +118,7 @@ def _render(
         tree_choices=_tree_choices(ent, record) if ent.tree else [],
         parent_value=parent_value,
         parent_error=posted.errors.get(PARENT) if posted else None,
-        can=allowed.actions,
+        can=can,
         may_save=may_save,
     )
     return page, status

@@ -15,17 +15,41 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from recordbase.errors import ConversionError, RecordbaseError, ValidationError
+from recordbase.errors import (
+    ConversionError,
+    LicenceRestriction,
+    RecordbaseError,
+    ValidationError,
+)
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema.operation import Operation, Outcome
 from recordbase.schema.ops_entity import ChangeEntity, CreateEntity, RemoveEntity, RestoreEntity
 from recordbase.schema.ops_field import AddField, ChangeField, PurgeField, RemoveField, RestoreField
-from recordbase.web.common import admin_required, catalog, runtime, signed_in_user
+from recordbase.web.admin import free_tier_sentence, structure_editing
+from recordbase.web.common import (
+    admin_required,
+    catalog,
+    current_user,
+    runtime,
+    signed_in_user,
+)
 
 bp = Blueprint("structure", __name__, url_prefix="/structure")
 
 FLAGS = ("required", "unique", "indexed")
 MAX_OPTIONS = 100_000
+
+
+@bp.before_request
+def _refuse_on_the_free_tier() -> tuple[str, int] | None:
+    """Every change is refused on the free tier, as a sentence on the structure page."""
+    user = current_user()
+    if request.method != "POST" or user is None or not user.is_admin or structure_editing():
+        return None
+    error = LicenceRestriction(free_tier_sentence())
+    page = render_template("structure/index.html", entities=list(catalog().entities.values()),
+                           error=error, form={})
+    return page, error.status
 
 
 def _run(op: Operation, *, dry_run: bool = False) -> Outcome:
