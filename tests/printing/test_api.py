@@ -58,6 +58,7 @@ def test_documents_by_record_batch_and_list(
         f"/api/v1/records/invoices/{record_id}/print/payment_invoice?format=html", headers=user
     )
     assert html.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert html.headers["Content-Type"] == "text/html; charset=utf-8"
     wrong = client.get(
         f"/api/v1/records/invoices/{record_id}/print/payment_invoice?format=docx", headers=user
     )

@@ -39,7 +39,7 @@ def _format() -> str:
 
 
 def _document(document: Document) -> Response:
-    response = Response(document.content, mimetype=document.mimetype)
+    response = Response(document.content, content_type=document.mimetype)
     inline = document.filename.rsplit(".", 1)[-1] in INLINE_FORMATS and request.args.get(
         "download"
     ) not in ("1", "true")
