@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from recordbase.cli import main
 from recordbase.configio import apply_config, export_config, load_config, plan_config
-from recordbase.errors import ValidationError
+from recordbase.errors import NotFound, RecordbaseError, ValidationError
 from recordbase.runtime import Runtime
 
 SALES_CRM = Path(__file__).resolve().parents[1] / "sample_configs" / "sales_crm"
@@ -154,3 +154,26 @@ def test_every_template_header_fits_its_json_schema(runtime: Runtime, tmp_path: 
         header = parse_template_file(text, path.name).header
         assert not list(validator.iter_errors(header)), path
     assert list(validator.iter_errors({"page": {"size": "A9"}, "colour": "red"}))
+
+
+def test_the_free_tier_applies_templates_but_no_structure(
+    runtime: Runtime, crm: Path, tmp_path: Path
+) -> None:
+    apply_config(runtime, load_config(crm))
+    out = tmp_path / "out"
+    export_config(runtime, out)
+    runtime.licence.end_demo()
+    assert not runtime.licence.state().tier.structure_editing
+    (out / "print_templates" / "invoices.memo.html.j2").write_text(MEMO, encoding="utf-8")
+    apply_config(runtime, load_config(out))  # presentation, like layouts
+    assert _stored(runtime, "invoices", "memo")["revision"] == 1
+    (out / "print_templates" / "invoices.memo2.html.j2").write_text(MEMO, encoding="utf-8")
+    clients = out / "metadata" / "clients.yaml"
+    data = yaml.safe_load(clients.read_text(encoding="utf-8"))
+    data["fields"].append({"name": "nickname", "type": "text"})
+    clients.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RecordbaseError) as refused:
+        apply_config(runtime, load_config(out))
+    assert "free" in refused.value.message
+    with pytest.raises(NotFound):
+        _stored(runtime, "invoices", "memo2")

@@ -60,6 +60,7 @@ class StoreTemplateOp(Operation):
     """Stores one template file inside the apply's transaction (never undone alone)."""
 
     name: ClassVar[str] = "store_print_template"
+    structural: ClassVar[bool] = False
 
     def __init__(self, entity: str, data: TemplateData, shown: str,
                  company_entity: str | None) -> None:

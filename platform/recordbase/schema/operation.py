@@ -59,6 +59,10 @@ class Operation:
     name: ClassVar[str] = ""
     #: SQLite must switch foreign keys off around the transaction (table rebuilds)
     rebuilds: ClassVar[bool] = False
+    #: changes the structure, so the licence decides; False for presentation that a
+    #: config apply stores in the same transaction (print templates), which the free
+    #: tier may change like layouts
+    structural: ClassVar[bool] = True
 
     def run(self, ctx: OpContext) -> Outcome:
         raise NotImplementedError

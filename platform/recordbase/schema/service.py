@@ -87,7 +87,7 @@ class SchemaService:
     ) -> Outcome:
         try:
             with db.write(self.engine, rebuild=op.rebuilds and not dry_run) as conn:
-                ctx = self._begin(conn, user_id, dry_run, progress)
+                ctx = self._begin(conn, user_id, dry_run, progress, structural=op.structural)
                 outcome = op.run(ctx)
                 if dry_run:
                     raise _DryRun(outcome)
@@ -112,7 +112,8 @@ class SchemaService:
         outcomes: list[Outcome] = []
         try:
             with db.write(self.engine, rebuild=rebuild) as conn:
-                ctx = self._begin(conn, user_id, False, progress)
+                structural = any(op.structural for op in ops)
+                ctx = self._begin(conn, user_id, False, progress, structural=structural)
                 for index, op in enumerate(ops):
                     ctx.reload()
                     try:
@@ -131,9 +132,11 @@ class SchemaService:
         return outcomes
 
     def _begin(
-        self, conn: sa.Connection, user_id: int | None, dry_run: bool, progress: Progress | None
+        self, conn: sa.Connection, user_id: int | None, dry_run: bool, progress: Progress | None,
+        *, structural: bool = True,
     ) -> OpContext:
-        """Take the structure lock, ask the licence, and read the catalog afresh."""
+        """Take the structure lock, ask the licence (for structural changes), and read
+        the catalog afresh."""
         if conn.dialect.name == "postgresql":
             # a long report must not make every user queue behind our ALTER
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT}'")
@@ -143,7 +146,8 @@ class SchemaService:
                 .where(systables.meta_version.c.id == 1)
                 .values(version=systables.meta_version.c.version + 1, changed_at=systables.utcnow())
             )
-        self.policy.check_structure_change(conn)
+        if structural:
+            self.policy.check_structure_change(conn)
         catalog = load_catalog(conn, self.registry)
         return OpContext(conn, catalog, self.registry, user_id, dry_run=dry_run, progress=progress)
 
