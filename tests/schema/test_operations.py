@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from recordbase import systables
 from recordbase.errors import Conflict, LicenceRestriction, NotFound, ValidationError
 from recordbase.records.query import FilterSpec, ListQuery
 from recordbase.runtime import Runtime, make_runtime
@@ -267,3 +268,29 @@ def test_a_forbidding_policy_stops_every_structural_change(
             "clients", ListQuery(filters=(FilterSpec("kind", "eq", ("a",)),))).items
     finally:
         locked.dispose()
+
+
+def test_purges_leave_no_rules_templates_or_layouts_behind(clients: Runtime) -> None:
+    """SQLite purges run with foreign keys off: what cascades would remove must go too."""
+    schema = clients.schema
+    schema.create_entity({"name": "orders", "fields": [
+        {"name": "note", "type": "text"}, {"name": "memo", "type": "text"}]})
+    clients.access.create_role({"name": "clerk"})
+    clients.access.set_permission(
+        "clerk", "orders", {"actions": ["read"], "fields": {"note": "hidden", "memo": "read_only"}}
+    )
+    clients.prints.create("orders", {"name": "slip", "label": "Slip", "body": "<p>x</p>"},
+                          user_id=None)
+    clients.layouts.save("orders", "list", clients.layouts.automatic("orders", "list"), actor=None)
+    schema.remove_field("orders", "memo")
+    schema.purge_field("orders", "memo", confirmed=True)
+    schema.remove_entity("orders")
+    schema.purge_entity("orders", confirmed=True)
+    with clients.engine.connect() as conn:
+        for table in (systables.permissions, systables.field_permissions,
+                      systables.print_templates, systables.print_template_revisions,
+                      systables.layout_versions):
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0, table
+        if conn.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    assert clients.access.role("clerk")["name"] == "clerk"

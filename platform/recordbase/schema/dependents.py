@@ -8,9 +8,12 @@ the operations and listed here so a preview shows each dependent it touches.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import sqlalchemy as sa
+
+from recordbase import systables
 from recordbase.catalog import Catalog
 from recordbase.model import EntityDef, FieldDef
 
@@ -57,3 +60,25 @@ def field_dependents(catalog: Catalog, entity: EntityDef, fdef: FieldDef) -> lis
 
 def entity_dependents(catalog: Catalog, entity: EntityDef) -> list[dict[str, Any]]:
     return [d for finder in ENTITY_FINDERS for d in finder(catalog, entity)]
+
+
+def delete_owned_rows(
+    conn: sa.Connection, *, entity_id: int | None = None, field_ids: Sequence[int] = ()
+) -> None:
+    """Delete the system rows that belong to a purged entity or field.
+
+    Their foreign keys cascade on PostgreSQL, but a SQLite purge may run with foreign
+    keys off (table rebuilds): left alone, a role's field rule or a print template of
+    the purged thing would break the integrity check at the end of the transaction.
+    """
+    fp = systables.field_permissions
+    if field_ids:
+        conn.execute(sa.delete(fp).where(fp.c.field_id.in_(list(field_ids))))
+    if entity_id is None:
+        return
+    templates, revisions = systables.print_templates, systables.print_template_revisions
+    owned_templates = sa.select(templates.c.id).where(templates.c.entity_id == entity_id)
+    conn.execute(sa.delete(revisions).where(revisions.c.template_id.in_(owned_templates)))
+    for table in (templates, systables.permissions, systables.layout_versions,
+                  systables.layout_drafts):
+        conn.execute(sa.delete(table).where(table.c.entity_id == entity_id))

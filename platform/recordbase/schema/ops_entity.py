@@ -12,7 +12,7 @@ from recordbase import systables
 from recordbase.errors import Conflict, ValidationError
 from recordbase.model import EntityDef, NavSetting
 from recordbase.names import RESERVED_ENTITY_NAMES, check_label, check_name
-from recordbase.schema.dependents import entity_dependents
+from recordbase.schema.dependents import delete_owned_rows, entity_dependents
 from recordbase.schema.fieldspec import new_field_values
 from recordbase.schema.operation import OPERATIONS, OpContext, Operation, Outcome
 from recordbase.schema.ops_field import create_storage, drop_storage, values_held
@@ -370,10 +370,11 @@ class PurgeEntity(Operation):
                     pass  # the rows go with the entity
                 drop_storage(ctx, entity, fdef)
         ctx.conn.exec_driver_sql(f"DROP TABLE {quote(ctx.conn, entity.table)}")
+        # SQLite runs a purge with foreign keys off: remove what cascades would remove
+        delete_owned_rows(
+            ctx.conn, entity_id=entity.id, field_ids=[f.id for f in entity.all_fields]
+        )
         ctx.conn.execute(
             sa.delete(systables.fields).where(systables.fields.c.entity_id == entity.id)
         )
-        # SQLite runs a purge with foreign keys off: remove what cascades would remove
-        for owned in (systables.layout_versions, systables.layout_drafts):
-            ctx.conn.execute(sa.delete(owned).where(owned.c.entity_id == entity.id))
         ctx.conn.execute(sa.delete(systables.entities).where(systables.entities.c.id == entity.id))

@@ -14,7 +14,7 @@ from recordbase.model import EntityDef, FieldDef
 from recordbase.names import check_label
 from recordbase.schema import ddl, physical
 from recordbase.schema.convert import ConversionReport, convert_field
-from recordbase.schema.dependents import field_dependents
+from recordbase.schema.dependents import delete_owned_rows, field_dependents
 from recordbase.schema.fieldspec import (
     check_default,
     check_flags,
@@ -183,6 +183,7 @@ class AddField(Operation):
                 "would lose them. Remove the field instead: it keeps its values."
             )
         drop_storage(ctx, entity, fdef)
+        delete_owned_rows(ctx.conn, field_ids=[fdef.id])
         ctx.conn.execute(sa.delete(systables.fields).where(systables.fields.c.id == fdef.id))
         return Outcome(
             "undo_add_field",
@@ -546,5 +547,6 @@ class PurgeField(Operation):
                 extra={"values": held},
             )
         drop_storage(ctx, entity, fdef)
+        delete_owned_rows(ctx.conn, field_ids=[fdef.id])
         ctx.conn.execute(sa.delete(systables.fields).where(systables.fields.c.id == fdef.id))
         return outcome
