@@ -140,3 +140,23 @@ def test_an_entity_the_role_may_not_read_is_403(crm: Flask, manager: Browser) ->
     refused = manager.get("/r/invoices/")
     assert refused.status_code == 403
     assert "You may not read Invoices." in refused.get_data(as_text=True)
+
+
+def test_search_and_prints_leak_no_hidden_value_or_hidden_row(
+    crm: Flask, admin_web: Browser, manager: Browser
+) -> None:
+    own, foreign = _id(crm, "Own Client LLC"), _id(crm, "Foreign Client LLC")
+    rights = [(k, "hidden" if k == "others" else v) for k, v in MANAGER_RIGHTS]
+    set_rights(admin_web, "manager", "clients", [*rights, ("actions", "print")])
+    by_hidden_value = manager.get("/r/clients/?q=7701234567").get_data(as_text=True)
+    assert "Own Client LLC" not in by_hidden_value  # a hidden field is not searched
+    by_name = manager.get("/r/clients/?q=Client+LLC").get_data(as_text=True)
+    assert "Own Client LLC" in by_name
+    assert "Foreign Client LLC" not in by_name
+    printed = manager.get(f"/print/clients/{own}/card?format=html")
+    assert printed.status_code == 200, printed.get_data(as_text=True).split("<main")[-1][:700]
+    page = printed.get_data(as_text=True)
+    assert "Own Client LLC" in page
+    assert "7701234567" not in page
+    assert manager.get(f"/print/clients/{foreign}/card?format=html").status_code == 404
+    assert manager.get(f"/print/clients/{foreign}/card").status_code == 404

@@ -431,6 +431,12 @@ class PrintService:
             ]
 
     def _company(self, conn: sa.Connection, catalog: Catalog, loader: RecordLoader) -> Any:
+        """The company card: the organisation's own letterhead and requisites.
+
+        Read without the printing user's record rights: every printed document carries
+        it, so a role allowed to print invoices prints them whole even when it may not
+        open the company card itself (a manager's role usually may not).
+        """
         company = catalog.entities.get(self.company_entity)
         if company is None or company.removed:
             return None
@@ -438,8 +444,9 @@ class PrintService:
         first = conn.execute(sa.select(table.c.id).order_by(table.c.id).limit(1)).scalar()
         if first is None:
             return None
-        loader.load(company, [first], depth=2)
-        return loader.view(company, first, 2)
+        letterhead = RecordLoader(conn, catalog, loader.locale)
+        letterhead.load(company, [first], depth=2)
+        return letterhead.view(company, first, 2)
 
     def _resolve_resources(self, uris: list[str]) -> dict[str, tuple[str, bytes]]:
         """Stored images by id and platform assets by name, for the worker's fetch gate."""

@@ -26,6 +26,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MAX_FILTERS = 50
 MAX_SORT_KEYS = 5
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 SYSTEM_SORTABLE = ("id", "created_at", "updated_at")
 
 
@@ -310,7 +311,7 @@ def compile_search(
         source = ftype.source_column(fdef)
         if ftype.searchable and source:
             parts.append(OPERATORS.get("contains").compile(table.c[source], q))
-    if q.isdigit() and len(q) < 18:
+    if q.isdigit() and int(q) <= MAX_ID:  # an id: what the 32-bit id column can hold
         parts.append(table.c.id == int(q))
     return sa.or_(*parts) if parts else sa.false()
 
