@@ -7,6 +7,7 @@ browser context (its own cookies) and leaves a screenshot in ``artifacts/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -36,11 +37,11 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = tmp_path_factory.mktemp("browser") / "rb.sqlite3"
+@contextlib.contextmanager
+def serve_crm(folder: Path) -> Iterator[tuple[str, Runtime]]:
+    """The sales CRM with its demo data in ``folder``, served on 127.0.0.1 by a thread."""
     app = create_app(
-        {"DATABASE_URL": f"sqlite:///{db}", "PASSWORD_HASH_PROFILE": "cheapest"}
+        {"DATABASE_URL": f"sqlite:///{folder / 'rb.sqlite3'}", "PASSWORD_HASH_PROFILE": "cheapest"}
     )
     rt: Runtime = app.extensions["recordbase"]
     create_system_tables(rt.engine)
@@ -51,12 +52,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
+        yield f"http://127.0.0.1:{httpd.server_port}", rt
     finally:
         httpd.shutdown()
         thread.join(10)
         httpd.server_close()
         rt.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_crm(tmp_path_factory.mktemp("browser")) as (url, _rt):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,20 +4,15 @@ tablet width; then the saved layout on the record card, measured from the DOM.""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
-from werkzeug.serving import make_server
 
-from conftest import ADMIN_PASSWORD
-from recordbase import configio
-from recordbase.app import create_app
-from recordbase.runtime import Runtime, create_system_tables
+from recordbase.runtime import Runtime
 
-from .conftest import CRM, sign_in
+from .conftest import serve_crm, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,23 +24,8 @@ MOVED = ("Bank", "BIC", "Settlement account")
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Runtime]]:
-    db = tmp_path_factory.mktemp("designer") / "rb.sqlite3"
-    app = create_app({"DATABASE_URL": f"sqlite:///{db}", "PASSWORD_HASH_PROFILE": "cheapest"})
-    rt: Runtime = app.extensions["recordbase"]
-    create_system_tables(rt.engine)
-    configio.apply_config(rt, configio.load_config(CRM))
-    configio.load_demo_data(rt, CRM, user_id=None)
-    rt.users.create("admin", ADMIN_PASSWORD, role="admin", name="Ada Admin")
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}", rt
-    finally:
-        httpd.shutdown()
-        thread.join(10)
-        httpd.server_close()
-        rt.dispose()
+    with serve_crm(tmp_path_factory.mktemp("designer")) as served:
+        yield served
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from flask import current_app, request
 from flask.json.provider import JSONProvider
 
 from recordbase.errors import PayloadTooLarge, ValidationError
+from recordbase.layouts.parse import depth_of as depth
 
 
 def _default(value: Any) -> Any:
@@ -27,22 +28,6 @@ class OrjsonProvider(JSONProvider):
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return orjson.loads(s)
-
-
-def depth(value: Any, limit: int) -> int:
-    """Nesting depth of a decoded JSON value, giving up once past ``limit``."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if level > limit:
-            return level
-        deepest = max(deepest, level)
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
-    return deepest
 
 
 def json_body() -> Any:

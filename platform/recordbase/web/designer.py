@@ -349,13 +349,14 @@ def form(entity: str) -> Response | str:
     layout, is_draft = current_layout(ent)
     tab, selected = _view_args()
     context = workspace_context(ent, layout, is_draft, tab=tab, selected=selected,
-                                message=_message())
+                                message=saved_message())
     if request.headers.get(FRAGMENT_HEADER):
         return _workspace(ent, context)
     return render_template("designer/form.html", **context)
 
 
-def _message() -> str | None:
+def saved_message() -> str | None:
+    """The sentence for a ``msg`` key a save, discard or revert redirected with."""
     sentences = {
         "layout_saved": _("The layout is saved as a new version."),
         "draft_discarded": _("The draft is discarded."),

@@ -25,6 +25,7 @@ from recordbase.web.designer import (
     entity_of,
     layout_role,
     read_operation,
+    saved_message,
 )
 
 Layout = dict[str, Any]
@@ -135,16 +136,6 @@ def _context(ent: EntityDef, layout: Layout, is_draft: bool, *, message: str | N
     }
 
 
-def _message() -> str | None:
-    sentences = {
-        "layout_saved": _("The layout is saved as a new version."),
-        "draft_discarded": _("The draft is discarded."),
-        "layout_reverted": _("The earlier version is now the layout in force."),
-    }
-    key = request.args.get("msg")
-    return sentences.get(key) if isinstance(key, str) else None
-
-
 def _page(ent: EntityDef, context: dict[str, Any], status: int = 200) -> Response:
     fragment = bool(request.headers.get(FRAGMENT_HEADER))
     template = "designer/_list_workspace.html" if fragment else "designer/list.html"
@@ -158,7 +149,7 @@ def _page(ent: EntityDef, context: dict[str, Any], status: int = 200) -> Respons
 def list_layout(entity: str) -> Response:
     ent = entity_of(entity)
     layout, is_draft = current_layout(ent, "list")
-    return _page(ent, _context(ent, layout, is_draft, message=_message()))
+    return _page(ent, _context(ent, layout, is_draft, message=saved_message()))
 
 
 @bp.post("/<entity>/list/op")
