@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from recordbase import systables
 from recordbase.errors import Conflict, NotFound, ValidationError
+from recordbase.fields.computed import computation_of
 from recordbase.model import EntityDef, FieldDef
 from recordbase.names import check_label
-from recordbase.schema import ddl, physical
+from recordbase.schema import ddl, physical, recompute
 from recordbase.schema.convert import ConversionReport, convert_field
 from recordbase.schema.dependents import delete_owned_rows, field_dependents
 from recordbase.schema.fieldspec import (
@@ -125,7 +126,9 @@ class AddField(Operation):
         values = new_field_values(self.spec, entity, ctx.catalog)
         fill = values.pop("fill_existing")
         if ctx.dry_run:
-            return Outcome(self.name, entity.name, values["name"], report={"field": values})
+            preview = recompute.preview_new(ctx.conn, ctx.catalog, entity, values)
+            return Outcome(self.name, entity.name, values["name"],
+                           report={"field": values, "recompute": preview})
         position = max((f.position for f in entity.all_fields), default=-1) + 1
         field_id = ctx.conn.execute(
             sa.insert(systables.fields)
@@ -136,7 +139,7 @@ class AddField(Operation):
         fdef = entity.field_by_id(field_id)
         create_storage(ctx, entity, fdef, own=True)
         self._fill(ctx, entity, fdef, fill)
-        return Outcome(
+        outcome = Outcome(
             self.name,
             entity.name,
             fdef.name,
@@ -145,6 +148,16 @@ class AddField(Operation):
             details=_details(entity, fdef),
             result=fdef,
         )
+        target = recompute.check_target(ctx.catalog, entity, fdef)
+        if target is not None:
+            # a new column: filled as it is, nothing displaced; too many digits are refused
+            recomputed, reports = recompute.refresh(
+                ctx.conn, ctx.catalog, [target], stored={fdef.id: None}, can_clear=False,
+                progress=ctx.progress,
+            )
+            outcome.details["recomputed"] = recomputed
+            outcome.report["recompute"] = [r.as_json() for r in reports]
+        return outcome
 
     def _fill(self, ctx: OpContext, entity: EntityDef, fdef: FieldDef, fill: bool) -> None:
         ftype = ctx.catalog.type_of(fdef)
@@ -176,12 +189,14 @@ class AddField(Operation):
         details = entry["details"]
         entity = ctx.catalog.entity_by_id(details["entity_id"])
         fdef = entity.field_by_id(details["field_id"])
-        held = values_held(ctx, entity, fdef)
+        # a computed field's values are worked out from others: dropping them loses nothing
+        held = 0 if computation_of(fdef) else values_held(ctx, entity, fdef)
         if held:
             raise Conflict(
                 f"{held} records have values in {entity.name}.{fdef.name}; undoing its creation "
                 "would lose them. Remove the field instead: it keeps its values."
             )
+        recompute.undo(ctx.conn, ctx.catalog, details.get("recomputed", []), entry["created_at"])
         drop_storage(ctx, entity, fdef)
         delete_owned_rows(ctx.conn, field_ids=[fdef.id])
         ctx.conn.execute(sa.delete(systables.fields).where(systables.fields.c.id == fdef.id))
@@ -224,7 +239,12 @@ class ChangeField(Operation):
         entity = ctx.catalog.entity(self.entity)
         old = entity.field(self.field)
         new = self._new_definition(ctx, entity, old, changes)
+        stale = recompute.goes_stale(ctx.catalog, old, new)
+        target = recompute.check_target(ctx.catalog, entity, new) if stale else None
         report = self._check_data(ctx, entity, old, new)
+        first = None if target is None else recompute.preview(
+            ctx.conn, ctx.catalog, target, stored=old
+        )
         outcome = Outcome(
             self.name,
             entity.name,
@@ -236,15 +256,52 @@ class ChangeField(Operation):
         outcome.report = {
             **report.as_json(),
             "dependents": field_dependents(ctx.catalog, entity, old),
+            "recompute": [] if first is None else [first.as_json()],
         }
         if ctx.dry_run:
             return outcome
+        if first is not None:
+            recompute.refuse(first, on_failure=on_failure)
         if report.failing:
-            self._refuse_or_clear(entity, old, new, report, on_failure)
+            if first is None:  # a recomputed field's old values give way anyway (kept)
+                self._refuse_or_clear(entity, old, new, report, on_failure)
             outcome.displaced = {str(k): v for k, v in report.displaced.items()}
-        self._apply(ctx, entity, old, new, report, outcome)
+        rewrite = self._apply(ctx, entity, old, new, report, outcome)
+        self._recompute(ctx, entity, old, first, rewrite, on_failure, outcome)
         outcome.result = ctx.catalog.entity(entity.name).field_by_id(old.id)
         return outcome
+
+    def _recompute(
+        self,
+        ctx: OpContext,
+        entity: EntityDef,
+        old: FieldDef,
+        first: recompute.RecomputeReport | None,
+        rewrite: bool,
+        on_failure: str | None,
+        outcome: Outcome,
+    ) -> None:
+        """Recompute the field if its computation changed, and what is computed from its
+        values if they were rewritten (a conversion may have emptied some)."""
+        catalog = ctx.catalog
+        entity = catalog.entity_by_id(entity.id)
+        current = entity.field_by_id(old.id)
+        targets = []
+        if first is not None:
+            target = recompute.check_target(catalog, entity, current)
+            targets += [] if target is None else [target]
+        if rewrite:
+            targets += recompute.dependents(catalog, entity, current)
+        if not targets:
+            return
+        # the preview still holds when no value of the field was rewritten
+        known = {current.id: first} if first is not None and not rewrite else {}
+        recomputed, reports = recompute.refresh(
+            ctx.conn, catalog, targets, on_failure=on_failure, known=known,
+            progress=ctx.progress,
+        )
+        outcome.details["recomputed"] = recomputed
+        outcome.report["recompute"] = [r.as_json() for r in reports]
 
     def _new_definition(
         self, ctx: OpContext, entity: EntityDef, old: FieldDef, changes: dict[str, Any]
@@ -343,7 +400,8 @@ class ChangeField(Operation):
         new: FieldDef,
         report: ConversionReport,
         outcome: Outcome,
-    ) -> None:
+    ) -> bool:
+        """Write the new definition and rewrite the column where needed; whether it was."""
         conn = ctx.conn
         old_type, new_type = ctx.catalog.type_of(old), ctx.catalog.type_of(new)
         rewrite = old_type.source_column(old) is not None and (
@@ -367,6 +425,7 @@ class ChangeField(Operation):
                 physical.drop_field_indexes(conn, entity, old)
             physical.widen_column(conn, catalog, entity, old, new)
         physical.create_field_indexes(conn, catalog, entity, new)
+        return rewrite
 
     @classmethod
     def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
@@ -384,6 +443,7 @@ class ChangeField(Operation):
                 )
         if any(f.name == before.name and f.id != current.id for f in entity.all_fields):
             raise Conflict(f"Another field of {entity.name} is now named {before.name!r}.")
+        recompute.undo(conn, ctx.catalog, details.get("recomputed", []), entry["created_at"])
         _write_row(conn, before)
         if details.get("title_renamed"):
             _set_title(conn, entity.id, before.name)
@@ -492,7 +552,7 @@ class RestoreField(Operation):
         if title:
             _set_title(ctx.conn, entity.id, fdef.name)
         restored = replace(fdef, removed=False)
-        return Outcome(
+        outcome = Outcome(
             operation,
             entity.name,
             fdef.name,
@@ -502,12 +562,22 @@ class RestoreField(Operation):
             undoable=operation == "restore_field",
             result=restored,
         )
+        # its inputs may have changed while it was hidden: its values are worked out again
+        catalog = ctx.reload()
+        target = recompute.check_target(catalog, catalog.entity_by_id(entity.id), restored)
+        if target is not None:
+            outcome.details["recomputed"], reports = recompute.refresh(
+                ctx.conn, catalog, [target], progress=ctx.progress
+            )
+            outcome.report["recompute"] = [r.as_json() for r in reports]
+        return outcome
 
     @classmethod
     def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
         details = entry["details"]
         entity = ctx.catalog.entity_by_id(details["entity_id"])
         fdef = entity.field_by_id(details["field_id"])
+        recompute.undo(ctx.conn, ctx.catalog, details.get("recomputed", []), entry["created_at"])
         _write_row(ctx.conn, replace(fdef, removed=True))
         return Outcome(
             "undo_restore_field", entity.name, fdef.name, details=dict(details), undoable=False
