@@ -54,6 +54,9 @@ if TYPE_CHECKING:
     from recordbase.runtime import Runtime
 
 NOT_YET = "is not supported by config apply yet"
+#: options whose change rewrites no column: a number's footer total and its computation
+#: (the operation recomputes the existing records' values, in the apply's transaction)
+VALUE_OPTIONS = {"computed", "total"}
 FIELD_FLAGS = ("required", "unique", "indexed", "default")
 FIELD_TEXTS = ("label", "help")
 ENTITY_TEXTS = ("label", "label_plural")
@@ -90,7 +93,18 @@ def plan_config(runtime: Runtime, config: ConfigSet) -> Plan:
     from recordbase.configio.templates import template_steps
 
     templates = template_steps(runtime, config.directory, live)
+    adds.sort(key=_computed_last)
     return Plan([*creates, *deferred, *adds, *updates, *layouts, *templates, *blocked])
+
+
+def _computed_last(step: Step) -> int:
+    """New computed fields after the fields they are worked out from (each is recomputed
+    for the existing records as it is added, so its inputs must be there), sums last."""
+    options = step.spec.get("options") if isinstance(step, AddField) else None
+    computed = options.get("computed") if isinstance(options, dict) else None
+    if not isinstance(computed, dict):
+        return 0
+    return 2 if "sum" in computed else 1
 
 
 def apply_config(runtime: Runtime, config: ConfigSet, *, user_id: int | None = None) -> Plan:
@@ -308,7 +322,10 @@ def field_changes(entity: str, wanted: Mapping[str, Any], live: FieldDef) -> Ite
         keys = sorted(
             k for k in {*old_options, *new_options} if old_options.get(k) != new_options.get(k)
         )
-        yield Unsupported(subject, f"changing options ({', '.join(keys)}) {NOT_YET}")
+        if set(keys) <= VALUE_OPTIONS:
+            yield UpdateField(entity, live.name, "options", old_options, new_options)
+        else:
+            yield Unsupported(subject, f"changing options ({', '.join(keys)}) {NOT_YET}")
     for flag in FIELD_FLAGS:
         if have[flag] != wanted[flag]:
             yield Unsupported(
