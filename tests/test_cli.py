@@ -50,6 +50,13 @@ def test_init_then_everything_else(db_url: str, tmp_path: Path) -> None:
     )
     assert "Would run" in preview
     assert "failing" in preview
+    recompute = run(
+        db_url, "schema", "add-field", "invoice_lines", '{"name": "net", "type": "money", '
+        '"options": {"computed": {"multiply": ["quantity", "price"]}}}', "--dry-run",
+    )
+    assert "recompute invoice_lines.net:" in recompute
+    assert "records get a new value, 0 do not fit" in recompute
+    assert "-> '" in recompute  # a sample: old -> new
     run(db_url, "schema", "change-field", "clients", "name", '{"name": "title"}')
     journal = run(db_url, "schema", "journal", "--limit", "1")
     entry = journal.split()[0]

@@ -63,8 +63,22 @@ def show(outcome: Outcome, dry_run: bool) -> None:
         elif key == "dependents":
             for dependent in value:
                 click.echo(f"  dependent: {dependent.get('text', dependent)}")
+        elif key == "recompute":
+            for item in value:
+                show_recompute(item)
         elif not isinstance(value, dict):
             click.echo(f"  {key}: {value}")
+
+
+def show_recompute(item: dict[str, Any]) -> None:
+    click.echo(
+        f"  recompute {item['entity']}.{item['field']}: {item['changed']} of {item['rows']} "
+        f"records get a new value, {item['failing']} do not fit"
+    )
+    for change in item["changes"]:
+        click.echo(f"    record {change['id']}: {change['old']!r} -> {change['new']!r}")
+    for sample in item["samples"]:
+        click.echo(f"    record {sample['id']}: {sample['value']!r}: {sample['reason']}")
 
 
 @click.group()

@@ -336,3 +336,18 @@ def test_an_integer_product_beyond_64_bits_is_refused(runtime: Runtime) -> None:
     assert refused.value.extra["samples"][0]["value"] == str(2**70)
     assert refused.value.extra["samples"][0]["reason"]  # the write path's own sentence
     assert "ab" not in runtime.records.list_page("big", ListQuery(limit=5)).items[0]
+
+
+def test_whole_numbers_into_decimals_and_a_unique_computed_field(runtime: Runtime) -> None:
+    runtime.schema.create_entity({"name": "pairs", "fields": [
+        {"name": "a", "type": "integer"}, {"name": "b", "type": "integer"},
+    ]})
+    insert_rows(runtime, "pairs", [{"a": 3, "b": -4}, {"a": 2, "b": 6}, {"a": -2, "b": -6}])
+    runtime.schema.add_field("pairs", {"name": "ab", "type": "percent", "options": {
+        "precision": 10, "scale": 4, "computed": {"multiply": ["a", "b"]}}})
+    found = runtime.records.list_page("pairs", ListQuery(limit=5, sort=("id",))).items
+    assert [r["ab"] for r in found] == ["-12.0000", "12.0000", "12.0000"]
+    with pytest.raises(Conflict, match=r"2 records of pairs \(record 2 and others\) would get"):
+        runtime.schema.add_field("pairs", {"name": "u", "type": "integer", "unique": True,
+                                           "options": {"computed": {"multiply": ["a", "b"]}}})
+    assert "u" not in runtime.records.list_page("pairs", ListQuery(limit=5)).items[0]

@@ -354,6 +354,26 @@ def refuse(report: RecomputeReport, *, on_failure: str | None, can_clear: bool =
     raise Conflict(sentence, extra=report.as_json())
 
 
+def refuse_duplicates(conn: sa.Connection, catalog: Catalog, target: Target) -> None:
+    """A unique field: raise a Conflict when two records would get the same value."""
+    table = entity_table(catalog, target.entity)
+    exprs = expressions(catalog, target, table, conn.dialect.name)
+    ok = sa.and_(exprs.exact, sa.not_(exprs.too_big), exprs.stored.is_not(None))
+    same = conn.execute(
+        sa.select(sa.func.count(), sa.func.min(table.c.id))
+        .where(ok)
+        .group_by(exprs.stored)
+        .having(sa.func.count() > 1)
+        .limit(1)
+    ).first()
+    if same is not None:
+        raise Conflict(
+            f"{same[0]} records of {target.entity.name} (record {same[1]} and others) would "
+            f"get the same computed value of {target.field.name!r}, but it must be unique. "
+            "Nothing was changed."
+        )
+
+
 def apply(
     conn: sa.Connection,
     catalog: Catalog,
@@ -447,6 +467,8 @@ def refresh(
         before = stored.get(target.field.id, target.field)
         report = known.get(target.field.id) or preview(conn, catalog, target, stored=before)
         refuse(report, on_failure=on_failure, can_clear=can_clear)
+        if target.field.unique:
+            refuse_duplicates(conn, catalog, target)
         detail = apply(conn, catalog, target, report, keep_old=before is not None,
                        progress=progress)
         reports.append(report)
