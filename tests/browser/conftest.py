@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from conftest import ADMIN_PASSWORD
@@ -119,3 +119,23 @@ def shot(artifacts_dir: Path, request: pytest.FixtureRequest):
         return path
 
     return take
+
+
+def open_menu(page: Page, name: str) -> Locator:
+    """Open the top bar's menu whose summary reads ``name`` (Settings, More, Directories,
+    or the user's name) with the mouse; the menu (its ``details``) is returned."""
+    menu = page.locator("header.topbar details.menu", has=page.locator("summary", has_text=name))
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    expect(menu).to_have_attribute("open", "")
+    return menu
+
+
+def choose_language(page: Page, code: str) -> None:
+    """Switch the interface language through the user menu of the top bar."""
+    menu = page.locator("header.topbar details.user-menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    menu.locator("#language-choice").select_option(code)
+    menu.locator("form", has=page.locator("#language-choice")).locator("button").click()
+    expect(page.locator("html")).to_have_attribute("lang", code)

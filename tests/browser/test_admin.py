@@ -8,13 +8,13 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import new_context
+from .conftest import new_context, open_menu
 
 pytestmark = pytest.mark.browser
 
 
 def _create_role(page: Page, name: str, label: str) -> None:
-    page.get_by_role("link", name="Administration").click()
+    open_menu(page, "Settings").get_by_role("link", name="Administration").click()
     admin_nav = page.get_by_role("navigation", name="Administration")
     admin_nav.get_by_role("link", name="Roles").click()
     page.get_by_label("Name", exact=True).fill(name)
@@ -70,6 +70,7 @@ def test_a_role_and_a_user_made_on_the_pages_then_the_session_ended(
         expect(sections.get_by_role("link", name="Clients")).to_be_visible()
         expect(sections.get_by_role("link", name="Invoices")).to_have_count(0)
         expect(sections.get_by_role("link", name="Administration")).to_have_count(0)
+        expect(bella.locator("header.topbar .admin-menu")).to_have_count(0)
         sections.get_by_role("link", name="Clients").click()
         expect(bella.get_by_role("heading", name="Clients")).to_be_visible()
         expect(bella.get_by_role("link", name="Add: Client")).to_be_visible()
@@ -103,7 +104,7 @@ def test_a_user_changes_their_password_and_makes_a_token(
     page: Page, server: str, shot
 ) -> None:
     page.set_viewport_size({"width": 768, "height": 1000})
-    page.get_by_role("link", name="Ada Admin").click()
+    open_menu(page, "Ada Admin").get_by_role("link", name="My account").click()
     expect(page.get_by_role("heading", name=re.compile("My account"))).to_be_visible()
     page.get_by_label("Name of a new token").fill("Browser script")
     page.get_by_role("button", name="Create a token").click()

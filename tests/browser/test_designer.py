@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from recordbase.runtime import Runtime
 
-from .conftest import serve_crm, sign_in
+from .conftest import choose_language, serve_crm, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -404,9 +404,7 @@ def test_the_designer_speaks_russian_and_armenian_at_tablet_width(
         page = context.new_page()
         sign_in(page, server)
         page.goto(f"{server}/design/{ENTITY}")
-        page.locator("#language-choice").select_option(language)
-        page.locator("form.inline", has=page.locator("#language-choice")).locator(
-            "button").click()
+        choose_language(page, language)
         expect(page.locator("#d-palette-heading")).to_have_text(palette)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 768, f"the page is {width} px wide at 768 px"
@@ -472,3 +470,33 @@ def test_versions_compare_and_revert(page: Page, server: str, shot: Any) -> None
     expect(element(page, "INN / TIN")).to_be_visible()
     shot(page)
 
+
+
+def test_a_card_without_a_required_field_is_warned_about_before_and_after_saving(
+    page: Page, server: str, served: tuple[str, Runtime], shot: Any
+) -> None:
+    _url, rt = served
+    page.goto(f"{server}/design/{ENTITY}")
+    warning = page.locator("#d-unreachable")
+    expect(warning).to_have_count(0)
+    press_on(page, element(page, "Name"), "Delete")
+    settled(page, "Name is removed")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("New records cannot be made from this card.")
+    expect(warning.get_by_role("listitem")).to_have_text(["Name"])
+    shot(page, "draft")
+    before = rt.layouts.current(ENTITY, "form")
+    assert before is not None
+    # Save asks for the tick box first: the browser keeps the form until it is ticked
+    page.get_by_role("button", name="Save the layout").click()
+    confirm = page.get_by_label("Save it all the same")
+    assert confirm.evaluate("box => box.validity.valueMissing")
+    expect(page.locator(".d-work")).not_to_contain_text("The layout is saved")
+    confirm.check()
+    page.get_by_role("button", name="Save the layout").click()
+    expect(page.locator(".d-work")).to_contain_text("The layout is saved as a new version.")
+    after = rt.layouts.current(ENTITY, "form")
+    assert after is not None
+    assert after.number == before.number + 1
+    expect(warning).to_contain_text("Name")  # the saved layout says so too
+    shot(page, "saved")

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import new_context, sign_in
+from .conftest import choose_language, new_context, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -191,8 +191,7 @@ def test_a_stale_edit_shows_the_conflict_and_keeps_the_typing(
 
 def test_tablet_width_in_armenian(page: Page, server: str, shot) -> None:
     page.set_viewport_size({"width": 800, "height": 1000})
-    page.get_by_label("Language").select_option("hy")
-    page.get_by_role("button", name="Change").click()
+    choose_language(page, "hy")
     page.goto(server + "/r/invoices/")
     expect(page.get_by_role("button", name="Կիրառել").first).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -330,3 +330,76 @@ def test_a_role_gets_its_own_layout_and_drafts(admin_web: Browser, crm: Flask) -
     refused = admin_web.get("/design/clients?role=nobody")
     assert refused.status_code == 404
     assert "There is no role nobody." in refused.get_data(as_text=True)
+
+
+def test_the_canvas_and_the_structure_editor_name_types_for_people(
+    admin_web: Browser, crm: Flask
+) -> None:
+    from recordbase.web.structure import field_type_labels
+
+    kind = runtime_of(crm).cache.current().entity("clients").field("kind").id
+    canvas = admin_web.get("/design/clients").get_data(as_text=True)
+    element = canvas[canvas.index(f'data-id="f{kind}"'):]
+    element = element[:element.index("</div>")]
+    assert "One choice" in element
+    assert "single_select" not in element
+    fields = admin_web.get("/structure/clients").get_data(as_text=True)
+    assert "<td>One choice</td>" in fields
+    assert '<option value="single_select">One choice</option>' in fields
+    admin_web.client.set_cookie("rb_lang", "ru")
+    russian = admin_web.get("/design/clients").get_data(as_text=True)
+    assert "Один вариант" in russian
+    with crm.test_request_context():
+        labels = field_type_labels()
+    missing = [t for t in runtime_of(crm).registry.names() if t not in labels]
+    assert not missing, f"field types without a label: {missing}"
+
+
+def _element_of(app: Flask, name: str) -> str:
+    return f"f{runtime_of(app).cache.current().entity('clients').field(name).id}"
+
+
+def test_a_layout_that_makes_new_records_impossible_is_warned_about(
+    admin_web: Browser, crm: Flask
+) -> None:
+    rt = runtime_of(crm)
+    start = admin_web.get("/design/clients").get_data(as_text=True)
+    assert 'id="d-unreachable"' not in start
+    # Kind is required too, but has a default: only Name is listed
+    removed = op(admin_web, {"op": "remove", "id": _element_of(crm, "name")})
+    assert removed.status_code == 200
+    kind = op(admin_web, {"op": "set", "id": _element_of(crm, "kind"), "readonly": True})
+    assert kind.status_code == 200
+    html = kind.get_data(as_text=True)
+    warning = html[html.index('id="d-unreachable"'):]
+    warning = warning[:warning.index("</div>")]
+    assert "New records cannot be made from this card." in warning
+    assert "<li>Name</li>" in warning
+    assert "Kind" not in warning
+    assert 'name="unreachable_ok" value="true" required' in html
+
+    refused = admin_web.post("/design/clients/save", {"note": "no name"})
+    assert refused.status_code == 422
+    assert "The layout is not saved." in refused.get_data(as_text=True)
+    assert "required fields Name, which have no default" in refused.get_data(as_text=True)
+    assert rt.layouts.current("clients", "form") is None
+
+    saved = admin_web.post("/design/clients/save", {"note": "no name", "unreachable_ok": "true"})
+    assert saved.status_code == 303
+    assert rt.layouts.current("clients", "form") is not None
+    page = admin_web.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "The layout is saved as a new version." in page
+    assert 'id="d-unreachable"' in page  # the saved layout still says so
+
+    placed = op(admin_web, {"op": "place", "type": "field", "field":
+                            rt.cache.current().entity("clients").field("name").id,
+                            "section": "fields", "row": 199, "col": 0})
+    assert placed.status_code == 200, message(placed)
+    found = re.search(r'data-selected="([^"]+)"', placed.get_data(as_text=True))
+    assert found is not None
+    hidden = op(admin_web, {"op": "set", "id": found.group(1), "hidden": True})
+    assert hidden.status_code == 200
+    assert "<li>Name</li>" in hidden.get_data(as_text=True)
+    shown = op(admin_web, {"op": "set", "id": found.group(1), "hidden": False})
+    assert 'id="d-unreachable"' not in shown.get_data(as_text=True)
+    assert admin_web.post("/design/clients/save").status_code == 303

@@ -81,3 +81,20 @@ def test_rename_remove_restore_and_undo(crm: Flask, admin_web: Browser) -> None:
     entry = rt.schema.journal(limit=1)[0]
     assert admin_web.post(f"/structure/journal/{entry['id']}/undo").status_code == 303
     assert "tax_code" not in rt.records.get("clients", 1)[0]
+
+
+def test_the_free_tier_journal_offers_no_undo(crm: Flask, admin_web: Browser) -> None:
+    rt: Runtime = crm.extensions["recordbase"]
+    assert admin_web.post("/structure/clients/fields/kpp/remove").status_code == 303
+    entry = rt.schema.journal(limit=1)[0]
+    demo = admin_web.get("/structure/journal").get_data(as_text=True)
+    assert f'aria-label="Undo change {entry["id"]}"' in demo
+    rt.licence.end_demo()
+    free = admin_web.get("/structure/journal").get_data(as_text=True)
+    assert "On the free tier the structure cannot be changed" in free
+    assert "Undo change" not in free
+    assert ">Undo<" not in free
+    assert "remove field" in free  # the journal itself is still shown
+    refused = admin_web.post(f"/structure/journal/{entry['id']}/undo")
+    assert refused.status_code == 403
+    assert not rt.cache.current().entity("clients").has_field("kpp")

@@ -14,6 +14,73 @@
     event.detail.headers["X-CSRF-Token"] = csrfToken();
   });
 
+  /* --- the top bar: menus and the sections that fit ------------------------------ */
+
+  /* menus are <details>: Enter or Space on the summary opens and closes them natively;
+     Escape closes the menu it is in and gives the focus back to its summary; a click or
+     the focus going elsewhere closes it; one menu is open at a time */
+  function closeMenu(menu, focus) {
+    menu.open = false;
+    if (focus) menu.querySelector("summary").focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) return;
+    var menu = event.target.closest("details.menu[open]");
+    if (menu) { closeMenu(menu, true); event.preventDefault(); }
+  });
+
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) closeMenu(menu, false);
+    });
+  });
+
+  document.addEventListener("focusout", function (event) {
+    var menu = event.target.closest ? event.target.closest("details.menu[open]") : null;
+    if (menu && event.relatedTarget && !menu.contains(event.relatedTarget)) closeMenu(menu, false);
+  });
+
+  document.addEventListener("toggle", function (event) {
+    var opened = event.target;
+    if (!opened.matches || !opened.matches("details.menu") || !opened.open) return;
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== opened) closeMenu(menu, false);
+    });
+  }, true);
+
+  /* sections that would wrap onto a second row move, from the last, under "More" */
+  function fitSections() {
+    var nav = document.querySelector("[data-sections]");
+    if (!nav) return;
+    var list = nav.querySelector("[data-section-links]");
+    var more = nav.querySelector("[data-more]");
+    var moreList = more.querySelector("ul");
+    while (moreList.firstElementChild) list.appendChild(moreList.firstElementChild);
+    more.hidden = true;
+    function overflowing() {
+      var items = list.children;
+      if (!items.length) return false;
+      return items[items.length - 1].offsetTop > items[0].offsetTop || list.scrollWidth > list.clientWidth;
+    }
+    if (overflowing()) {
+      more.hidden = false;
+      while (list.firstElementChild && overflowing()) {
+        moreList.insertBefore(list.lastElementChild, moreList.firstChild);
+      }
+    }
+    more.querySelector("summary").classList.toggle("current", !!moreList.querySelector("[aria-current]"));
+  }
+
+  var fitPending = false;
+  window.addEventListener("resize", function () {
+    if (fitPending) return;
+    fitPending = true;
+    window.requestAnimationFrame(function () { fitPending = false; fitSections(); });
+  });
+  window.addEventListener("load", fitSections);
+  document.addEventListener("DOMContentLoaded", fitSections);
+
   /* --- type-ahead pickers ---------------------------------------------------- */
 
   function setupPicker(picker) {

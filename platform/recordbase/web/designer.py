@@ -24,7 +24,9 @@ from recordbase.layouts.automatic import related_links
 from recordbase.layouts.check import is_child_table
 from recordbase.model import EntityDef, FieldDef
 from recordbase.web import designer_ops as ops
+from recordbase.web.card_layout import form_rules
 from recordbase.web.common import actor, admin_required, catalog, runtime, signed_in_user
+from recordbase.web.structure import field_type_label
 
 bp = Blueprint("designer", __name__, url_prefix="/design")
 
@@ -127,7 +129,8 @@ def describe(ent: EntityDef, element: dict[str, Any]) -> Shown:
             return Shown(element, _("Missing field %(id)s", id=element.get("field")),
                          _("removed from the entity"), missing=True)
         name = element.get("label") or fdef.label
-        return Shown(element, name, fdef.type if kind == "field" else names[kind])
+        return Shown(element, name,
+                     field_type_label(fdef.type) if kind == "field" else names[kind])
     if kind == "related":
         owner = catalog().entities.get(str(element.get("entity")))
         fdef = _field(owner, element.get("field")) if owner is not None else None
@@ -152,7 +155,8 @@ def palette(ent: EntityDef, layout: dict[str, Any]) -> list[PaletteItem]:
     related = {(e.get("entity"), e.get("field")) for e in ops.elements(layout)
                if e.get("type") == "related"}
     items = [
-        PaletteItem("child_table" if is_child_table(cat, f) else "field", f.label, f.type,
+        PaletteItem("child_table" if is_child_table(cat, f) else "field", f.label,
+                    field_type_label(f.type),
                     field=f.id)
         for f in ent.fields if f.id not in placed
     ]
@@ -164,6 +168,25 @@ def palette(ent: EntityDef, layout: dict[str, Any]) -> list[PaletteItem]:
     names = type_labels()
     items.extend(PaletteItem(kind, names[kind], _("static element")) for kind in STATIC_PALETTE)
     return items
+
+
+def unreachable_fields(ent: EntityDef, layout: dict[str, Any]) -> list[FieldDef]:
+    """The required fields a new record cannot get from a card laid out by ``layout``:
+    no default, not set by Recordbase itself, and not editable in the layout (left out,
+    hidden or read-only), so the card's Save is refused for every new record."""
+    cat = catalog()
+    editable = form_rules(ent, layout).editable
+    return [
+        f for f in ent.fields
+        if f.required and f.name not in editable
+        and not cat.type_of(f).read_only and cat.type_of(f).default_for(f) is None
+    ]
+
+
+def unreachable_sentence(fields: list[FieldDef]) -> str:
+    return str(_("New records cannot be made from this card: the layout leaves out, hides "
+                 "or makes read-only the required fields %(fields)s, which have no default.",
+                 fields=", ".join(f.label for f in fields)))
 
 
 def rows_of(ent: EntityDef, section: dict[str, Any]) -> list[list[Shown]]:
@@ -207,6 +230,7 @@ def workspace_context(ent: EntityDef, layout: dict[str, Any], is_draft: bool, *,
         "message": message,
         "error": error,
         "records": sample_records(ent),
+        "unreachable": unreachable_fields(ent, layout),
     }
 
 
@@ -398,9 +422,16 @@ def operation(entity: str) -> Response | BaseResponse:
 
 @bp.post("/<entity>/save")
 @admin_required
-def save(entity: str) -> BaseResponse:
+def save(entity: str) -> BaseResponse | Response:
     ent = entity_of(entity)
-    layout, _is_draft = current_layout(ent)
+    layout, is_draft = current_layout(ent)
+    unreachable = unreachable_fields(ent, layout)
+    if unreachable and request.form.get("unreachable_ok") != "true":
+        # the page asks for the tick box before it submits; this is for anything else
+        error = str(_("The layout is not saved. %(problem)s Tick \u201cSave it all the same\u201d "
+                      "to save it anyway.", problem=unreachable_sentence(unreachable)))
+        context = workspace_context(ent, layout, is_draft, error=error)
+        return Response(render_template("designer/form.html", **context), status=422)
     note = request.form.get("note", "").strip() or None
     runtime().layouts.save(ent.name, "form", layout, actor=actor(), note=note, role=layout_role())
     target = url_for("designer.form", entity=ent.name, msg="layout_saved", role=layout_role())

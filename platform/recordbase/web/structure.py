@@ -40,6 +40,46 @@ FLAGS = ("required", "unique", "indexed")
 MAX_OPTIONS = 100_000
 
 
+def field_type_labels() -> dict[str, str]:
+    """Each registered field type as people read it, in the user's language: the
+    structure editor and the form designer show these, not the registry's names."""
+    return {
+        "autonumber": _("Automatic number"),
+        "boolean": _("Yes or no"),
+        "child_table": _("Table of lines"),
+        "created_at": _("Creation time"),
+        "created_by": _("Created by"),
+        "date": _("Date"),
+        "datetime": _("Date and time"),
+        "decimal": _("Decimal number"),
+        "email": _("E-mail address"),
+        "file": _("File"),
+        "image": _("Image"),
+        "integer": _("Whole number"),
+        "link": _("Link to a record"),
+        "long_text": _("Long text"),
+        "many_to_many": _("Links to several records"),
+        "money": _("Amount of money"),
+        "multi_select": _("Several choices"),
+        "multiply": _("Computed product"),
+        "percent": _("Percentage"),
+        "phone": _("Phone number"),
+        "single_select": _("One choice"),
+        "sum": _("Computed sum of lines"),
+        "text": _("Text"),
+        "updated_at": _("Time of the last change"),
+        "updated_by": _("Last changed by"),
+        "url": _("Web address"),
+        "user": _("User"),
+    }
+
+
+@bp.app_template_filter("type_label")
+def field_type_label(name: str) -> str:
+    """The human label of the field type ``name`` (a type without one shows its name)."""
+    return field_type_labels().get(name, name)
+
+
 @bp.before_request
 def _refuse_on_the_free_tier() -> tuple[str, int] | None:
     """Every change is refused on the free tier, as a sentence on the structure page."""
