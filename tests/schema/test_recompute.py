@@ -231,6 +231,10 @@ def test_an_input_emptied_by_a_conversion_empties_the_product(orders: Runtime) -
     orders.schema.update_field("order_lines", "amount", {"options": MULTIPLY})
     orders.schema.update_field("orders", "total", {"options": SUM})
     # quantities with three decimals do not fit two: cleared, so their amounts go too
+    preview = orders.schema.preview_field_change(
+        "order_lines", "quantity", {"options": {"precision": 12, "scale": 2}})
+    assert preview["failing"] == 5
+    assert preview["recompute_dependents"] == ["order_lines.amount", "orders.total"]
     orders.schema.update_field(
         "order_lines", "quantity", {"options": {"precision": 12, "scale": 2},
                                     "on_failure": "clear"}

@@ -236,12 +236,19 @@ def check_computed(catalog: Catalog, entities: Sequence[EntityDef] | None = None
     is missing, not a number, or itself computed from the field (a loop)."""
     for entity in entities if entities is not None else catalog.live_entities():
         for fdef, computation, spec in computed_fields(catalog, entity):
-            problem = computation.check(catalog, entity, spec)
-            if problem is None and fdef.name in computation.operands(spec):
-                problem = f"{fdef.name} cannot be computed from itself"
-            if problem is not None:
-                msg = (
-                    f"The computed field {entity.name}.{fdef.name} does not work: {problem}. "
-                    "Change its computed option first."
-                )
-                raise ValidationError(msg, fields={"options": msg})
+            check_field(catalog, entity, fdef, computation, spec)
+
+
+def check_field(
+    catalog: Catalog, entity: EntityDef, fdef: FieldDef, computation: Computation, spec: Any
+) -> None:
+    """Raise a ValidationError naming the field when its computation does not work."""
+    problem = computation.check(catalog, entity, spec)
+    if problem is None and fdef.name in computation.operands(spec):
+        problem = f"{fdef.name} cannot be computed from itself"
+    if problem is not None:
+        msg = (
+            f"The computed field {entity.name}.{fdef.name} does not work: {problem}. "
+            "Change its computed option first."
+        )
+        raise ValidationError(msg, fields={"options": msg})

@@ -257,6 +257,11 @@ class ChangeField(Operation):
             **report.as_json(),
             "dependents": field_dependents(ctx.catalog, entity, old),
             "recompute": [] if first is None else [first.as_json()],
+            "recompute_dependents": [
+                t.name for t in recompute.with_dependents(
+                    ctx.catalog, recompute.dependents(ctx.catalog, entity, old)
+                )
+            ] if report.changed or report.failing else [],
         }
         if ctx.dry_run:
             return outcome

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from recordbase import db
 from recordbase.catalog import Catalog
 from recordbase.errors import Conflict, ValidationError
-from recordbase.fields.computed import computation_of, computed_fields
+from recordbase.fields.computed import check_field, computation_of, computed_fields
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema import ddl, physical
 from recordbase.schema.convert import BATCH, MAX_SAMPLES, Failure, Progress
@@ -91,17 +91,8 @@ def check_target(catalog: Catalog, entity: EntityDef, fdef: FieldDef) -> Target 
     pair = computation_of(fdef)
     if pair is None or not catalog.type_of(fdef).numeric:
         return None
-    computation, spec = pair
     probe = _with_field(entity, fdef)
-    problem = computation.check(catalog, probe, spec)
-    if problem is None and fdef.name in computation.operands(spec):
-        problem = f"{fdef.name} cannot be computed from itself"
-    if problem is not None:
-        msg = (
-            f"The computed field {entity.name}.{fdef.name} does not work: {problem}. "
-            "Change its computed option first."
-        )
-        raise ValidationError(msg, fields={"options": msg})
+    check_field(catalog, probe, fdef, *pair)
     return Target(probe, fdef)
 
 
