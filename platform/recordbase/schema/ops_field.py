@@ -148,15 +148,8 @@ class AddField(Operation):
             details=_details(entity, fdef),
             result=fdef,
         )
-        target = recompute.check_target(ctx.catalog, entity, fdef)
-        if target is not None:
-            # a new column: filled as it is, nothing displaced; too many digits are refused
-            recomputed, reports = recompute.refresh(
-                ctx.conn, ctx.catalog, [target], stored={fdef.id: None}, can_clear=False,
-                progress=ctx.progress,
-            )
-            outcome.details["recomputed"] = recomputed
-            outcome.report["recompute"] = [r.as_json() for r in reports]
+        # a new column: filled as it is, nothing displaced; too many digits are refused
+        recompute.after_add(ctx, outcome, entity, fdef)
         return outcome
 
     def _fill(self, ctx: OpContext, entity: EntityDef, fdef: FieldDef, fill: bool) -> None:
@@ -257,11 +250,8 @@ class ChangeField(Operation):
             **report.as_json(),
             "dependents": field_dependents(ctx.catalog, entity, old),
             "recompute": [] if first is None else [first.as_json()],
-            "recompute_dependents": [
-                t.name for t in recompute.with_dependents(
-                    ctx.catalog, recompute.dependents(ctx.catalog, entity, old)
-                )
-            ] if report.changed or report.failing else [],
+            "recompute_dependents": recompute.dependent_names(ctx.catalog, entity, old)
+            if report.changed or report.failing else [],
         }
         if ctx.dry_run:
             return outcome
@@ -272,41 +262,9 @@ class ChangeField(Operation):
                 self._refuse_or_clear(entity, old, new, report, on_failure)
             outcome.displaced = {str(k): v for k, v in report.displaced.items()}
         rewrite = self._apply(ctx, entity, old, new, report, outcome)
-        self._recompute(ctx, entity, old, first, rewrite, on_failure, outcome)
+        recompute.after_change(ctx, outcome, old, first, rewrite=rewrite, on_failure=on_failure)
         outcome.result = ctx.catalog.entity(entity.name).field_by_id(old.id)
         return outcome
-
-    def _recompute(
-        self,
-        ctx: OpContext,
-        entity: EntityDef,
-        old: FieldDef,
-        first: recompute.RecomputeReport | None,
-        rewrite: bool,
-        on_failure: str | None,
-        outcome: Outcome,
-    ) -> None:
-        """Recompute the field if its computation changed, and what is computed from its
-        values if they were rewritten (a conversion may have emptied some)."""
-        catalog = ctx.catalog
-        entity = catalog.entity_by_id(entity.id)
-        current = entity.field_by_id(old.id)
-        targets = []
-        if first is not None:
-            target = recompute.check_target(catalog, entity, current)
-            targets += [] if target is None else [target]
-        if rewrite:
-            targets += recompute.dependents(catalog, entity, current)
-        if not targets:
-            return
-        # the preview still holds when no value of the field was rewritten
-        known = {current.id: first} if first is not None and not rewrite else {}
-        recomputed, reports = recompute.refresh(
-            ctx.conn, catalog, targets, on_failure=on_failure, known=known,
-            progress=ctx.progress,
-        )
-        outcome.details["recomputed"] = recomputed
-        outcome.report["recompute"] = [r.as_json() for r in reports]
 
     def _new_definition(
         self, ctx: OpContext, entity: EntityDef, old: FieldDef, changes: dict[str, Any]
@@ -568,13 +526,7 @@ class RestoreField(Operation):
             result=restored,
         )
         # its inputs may have changed while it was hidden: its values are worked out again
-        catalog = ctx.reload()
-        target = recompute.check_target(catalog, catalog.entity_by_id(entity.id), restored)
-        if target is not None:
-            outcome.details["recomputed"], reports = recompute.refresh(
-                ctx.conn, catalog, [target], progress=ctx.progress
-            )
-            outcome.report["recompute"] = [r.as_json() for r in reports]
+        recompute.after_restore(ctx, outcome, entity, restored)
         return outcome
 
     @classmethod

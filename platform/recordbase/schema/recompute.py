@@ -34,7 +34,7 @@ from recordbase.fields.computed import check_field, computation_of, computed_fie
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema import ddl, physical
 from recordbase.schema.convert import BATCH, MAX_SAMPLES, Failure, Progress
-from recordbase.schema.operation import changed_since
+from recordbase.schema.operation import OpContext, Outcome, changed_since
 from recordbase.schema.recompute_sql import (
     Target,
     as_number,
@@ -148,6 +148,11 @@ def dependents(catalog: Catalog, entity: EntityDef, fdef: FieldDef) -> list[Targ
             if lines is not None and lines.id == entity.id:
                 found.append(Target(parent, g))
     return found
+
+
+def dependent_names(catalog: Catalog, entity: EntityDef, fdef: FieldDef) -> list[str]:
+    """``entity.field`` names of what is recomputed when ``fdef``'s values are rewritten."""
+    return [t.name for t in with_dependents(catalog, dependents(catalog, entity, fdef))]
 
 
 def with_dependents(catalog: Catalog, targets: Sequence[Target]) -> list[Target]:
@@ -485,3 +490,56 @@ def undo(conn: sa.Connection, catalog: Catalog, details: Sequence[Mapping[str, A
         fdef = entity.field_by_id(item["field_id"])
         physical.swap_back(conn, entity, fdef, item["backup"])
         physical.create_field_indexes(conn, catalog, entity, fdef)
+
+
+# --- what the field operations call ----------------------------------------------------------
+
+
+def _keep(outcome: Outcome, done: tuple[list[dict[str, Any]], list[RecomputeReport]]) -> None:
+    outcome.details["recomputed"] = done[0]
+    outcome.report["recompute"] = [r.as_json() for r in done[1]]
+
+
+def after_add(ctx: OpContext, outcome: Outcome, entity: EntityDef, fdef: FieldDef) -> None:
+    """A new field, if computed: its (empty) column filled; too many digits refused."""
+    target = check_target(ctx.catalog, entity, fdef)
+    if target is not None:
+        _keep(outcome, refresh(ctx.conn, ctx.catalog, [target], stored={fdef.id: None},
+                               can_clear=False, progress=ctx.progress))
+
+
+def after_restore(ctx: OpContext, outcome: Outcome, entity: EntityDef, fdef: FieldDef) -> None:
+    """A restored field, if computed, worked out again (its inputs may have changed)."""
+    catalog = ctx.reload()
+    target = check_target(catalog, catalog.entity_by_id(entity.id), fdef)
+    if target is not None:
+        _keep(outcome, refresh(ctx.conn, catalog, [target], progress=ctx.progress))
+
+
+def after_change(
+    ctx: OpContext,
+    outcome: Outcome,
+    old: FieldDef,
+    first: RecomputeReport | None,
+    *,
+    rewrite: bool,
+    on_failure: str | None,
+) -> None:
+    """After a field change (``ctx.catalog`` has the new definition): the field if its
+    computation went stale (``first``: its preview), and what is computed from its values
+    if they were rewritten (a conversion may have emptied some)."""
+    catalog = ctx.catalog
+    entity = catalog.entity_by_id(old.entity_id)
+    current = entity.field_by_id(old.id)
+    targets: list[Target] = []
+    if first is not None:
+        target = check_target(catalog, entity, current)
+        targets += [] if target is None else [target]
+    if rewrite:
+        targets += dependents(catalog, entity, current)
+    if not targets:
+        return
+    # the preview still holds when no value of the field was rewritten
+    known = {current.id: first} if first is not None and not rewrite else {}
+    _keep(outcome, refresh(ctx.conn, catalog, targets, on_failure=on_failure, known=known,
+                           progress=ctx.progress))
