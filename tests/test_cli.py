@@ -78,6 +78,22 @@ def test_failed_init_leaves_nothing(db_url: str, tmp_path: Path) -> None:
     assert "One-time password:" in out
 
 
+def test_users_roles_and_activation(db_url: str) -> None:
+    run(db_url, "init", "--config", str(CONFIG))
+    run(db_url, "users", "create", "anna", "--password-stdin", input="a-long-password-1\n")
+    assert "anna now has the role admin." in run(db_url, "users", "set-role", "anna", "admin")
+    assert "The role must be one of: admin, user" in fails(
+        db_url, "users", "set-role", "anna", "boss")
+    assert "anna is inactive." in run(db_url, "users", "deactivate", "anna")
+    listed = next(line for line in run(db_url, "users", "list").splitlines() if " anna " in line)
+    assert " admin " in listed
+    assert listed.endswith("[inactive]")
+    assert "anna is active." in run(db_url, "users", "activate", "anna")
+    assert "[inactive]" not in run(db_url, "users", "list")
+    assert "There is no user with the login 'nobody'." in fails(
+        db_url, "users", "deactivate", "nobody")
+
+
 @pytest.mark.parametrize(
     "group",
     [

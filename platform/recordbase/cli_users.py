@@ -62,18 +62,14 @@ def users_set_password(login: str, password_stdin: bool) -> None:
 @click.argument("login")
 def users_deactivate(login: str) -> None:
     """Deactivate a user (kept with their data; their sessions end)."""
-    user_id = _user_id(login)
-    _run(lambda: _runtime().users.update(user_id, {"active": False}))
-    click.echo(f"{login} is inactive.")
+    _update(login, {"active": False}, f"{login} is inactive.")
 
 
 @click.command("activate")
 @click.argument("login")
 def users_activate(login: str) -> None:
     """Activate a user again (refused beyond the licence's user count)."""
-    user_id = _user_id(login)
-    _run(lambda: _runtime().users.update(user_id, {"active": True}))
-    click.echo(f"{login} is active.")
+    _update(login, {"active": True}, f"{login} is active.")
 
 
 @click.command("set-role")
@@ -81,9 +77,14 @@ def users_activate(login: str) -> None:
 @click.argument("role")
 def users_set_role(login: str, role: str) -> None:
     """Give a user another role."""
+    _update(login, {"role": role}, f"{login} now has the role {role}.")
+
+
+def _update(login: str, changes: dict[str, Any], done: str) -> None:
+    """Change the user named by ``login`` and say ``done`` (a refusal is the command's error)."""
     user_id = _user_id(login)
-    _run(lambda: _runtime().users.update(user_id, {"role": role}))
-    click.echo(f"{login} now has the role {role}.")
+    _run(lambda: _runtime().users.update(user_id, changes))
+    click.echo(done)
 
 
 def register_user_commands(group: click.Group) -> None:

@@ -171,17 +171,8 @@ class LayoutService:
         if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
             raise ValidationError(f"note: at most {MAX_NOTE} characters of text.",
                                   fields={"note": f"At most {MAX_NOTE} characters."})
-        with db.write(self.engine) as conn:
-            catalog = self.cache.current(conn)
-            ent = catalog.entity(entity)
-            self._check_role(conn, role)
-            normal = self._check(conn, catalog, ent, kind, body, role)
-            number = self.store(conn, ent, kind, normal, actor=actor, role=role, note=note)
-            self.audit.record(
-                conn, "layout.save", actor=actor, entity=ent.name,
-                details={"kind": kind, "role": role, "version": number, "note": note},
-            )
-        return self.version(entity, kind, number, role)
+        return self._add_version(entity, kind, body, actor=actor, role=role, note=note,
+                                 event="layout.save", details={"note": note})
 
     def revert(
         self, entity: str, kind: str, number: int, *, actor: User | None, role: str | None = None
@@ -189,18 +180,38 @@ class LayoutService:
         """A new version equal to version ``number`` (checked against today's fields)."""
         _admin(actor)
         old = self.version(entity, kind, number, role)
+        return self._add_version(entity, kind, old.body, actor=actor, role=role,
+                                 note=f"Reverted to version {number}", event="layout.revert",
+                                 details={"from": number}, old=True)
+
+    def _add_version(
+        self,
+        entity: str,
+        kind: str,
+        body: Any,
+        *,
+        actor: User | None,
+        role: str | None,
+        note: str | None,
+        event: str,
+        details: dict[str, Any],
+        old: bool = False,
+    ) -> LayoutVersion:
+        """Check ``body``, store it as the next version and audit ``event`` (its kind, role,
+        number and ``details``), in one transaction. An ``old`` body (a revert) may name
+        fields purged since: they are left out, not refused."""
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn)
             ent = catalog.entity(entity)
-            kept = purged_ids(catalog, old.body)
-            normal = self._check(conn, catalog, ent, kind, old.body, role, kept=kept)
-            note = f"Reverted to version {number}"
-            made = self.store(conn, ent, kind, normal, actor=actor, role=role, note=note)
+            self._check_role(conn, role)
+            kept = purged_ids(catalog, body) if old else set()
+            normal = self._check(conn, catalog, ent, kind, body, role, kept=kept)
+            number = self.store(conn, ent, kind, normal, actor=actor, role=role, note=note)
             self.audit.record(
-                conn, "layout.revert", actor=actor, entity=ent.name,
-                details={"kind": kind, "role": role, "version": made, "from": number},
+                conn, event, actor=actor, entity=ent.name,
+                details={"kind": kind, "role": role, "version": number, **details},
             )
-        return self.version(entity, kind, made, role)
+        return self.version(entity, kind, number, role)
 
     def store(
         self,
