@@ -411,7 +411,7 @@ class AccessService:
 
 def owner_fields(catalog: Catalog, entity: EntityDef) -> list[FieldDef]:
     """The fields that may name a row rule's owner: the entity's user fields."""
-    return [f for f in entity.fields if catalog.type_of(f).name == "user"]
+    return [f for f in entity.fields if catalog.type_of(f).can_own_records]
 
 
 def _role_name(name: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from recordbase.printing import files as template_files
 from recordbase.printing import sandbox
 from recordbase.printing.palette import Group, build_palette
 from recordbase.records.query import ListQuery
@@ -65,6 +66,13 @@ def test_the_palette_follows_the_print_context(crm: Runtime) -> None:
     # every helper the sandbox installs has an example, and nothing else is offered
     assert helpers == set(sandbox.make_helpers("ru", __import__("datetime").date.today())
                           ["globals"]) - {"today"}
+    # and every built-in partial the sandbox loads, imported and called (not only imported)
+    partials = {item.hint: item.snippet for item in groups["partials"].items}
+    assert set(partials) == set(template_files.partials())
+    for source, snippet in partials.items():
+        macro = source.removeprefix("rb/").removesuffix(".html.j2")
+        assert snippet.startswith(f'{{% from "{source}" import {macro} %}}'), snippet
+        assert f"{{{{ {macro}(" in snippet, f"the palette has no example call of {macro}"
     record = {item.snippet for item in groups["record"].items}
     assert "{{ record.number }}" in record
     assert "{{ money(record.total) }}" in record

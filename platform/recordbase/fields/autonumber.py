@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from recordbase import systables
-from recordbase.fields.base import FieldType
+from recordbase.fields.base import FieldType, plain_placeholder
 from recordbase.fields.text import no_control_characters
 from recordbase.model import EntityDef, FieldDef
 
@@ -113,6 +113,9 @@ class AutonumberFieldType(FieldType):
         pattern = self.pattern(field)
         counter = next_value(conn, f"{field.id}:{period_key(pattern, day)}")
         return format_number(pattern, day, counter)
+
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        return plain_placeholder(field, record)  # the number as assigned
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
         day = dt.date(rnd.randint(2020, 2030), rnd.randint(1, 12), rnd.randint(1, 28))

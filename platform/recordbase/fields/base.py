@@ -67,6 +67,14 @@ class FieldType:
     numeric: ClassVar[bool] = False
     #: a child-table column of this type is summed in the footer unless ``total: false``
     total_by_default: ClassVar[bool] = False
+    #: values are ids of users (``rb_users``): a print gets them as users
+    #: ({id, login, name, role}) and template checks follow them as such
+    refers_to_users: ClassVar[bool] = False
+    #: a field of this type may name a record's owner in a role's row rule
+    can_own_records: ClassVar[bool] = False
+    #: the print helper that formats a value of this type (``money``, ``date``);
+    #: None: ``print_placeholder`` decides how a value prints
+    print_helper: ClassVar[str | None] = None
 
     # --- options -----------------------------------------------------------------
 
@@ -235,6 +243,18 @@ class FieldType:
         """Human text for a list cell or a printout."""
         return self.export_value(field, value)
 
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        """The Jinja snippet that prints this field of ``record`` in a print template.
+
+        ``record`` is an expression naming a record of the field's entity (``record``,
+        ``line``, ``record.client``); the template editor's palette inserts the snippet.
+        The default prints the value through the type's ``print_helper`` if it has one,
+        else as the record card shows it (``show()``: choice labels, grouped digits).
+        """
+        if self.print_helper is not None:
+            return f"{{{{ {self.print_helper}({record}.{field.name}) }}}}"
+        return f'{{{{ show({record}, "{field.name}") }}}}'
+
     # --- test data -------------------------------------------------------------------
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
@@ -248,6 +268,11 @@ class FieldType:
     def sample_options(self) -> dict[str, Any]:
         """Options that make a valid field of this type, for contract tests."""
         return {}
+
+
+def plain_placeholder(field: FieldDef, record: str) -> str:
+    """A placeholder that prints the value as it is (texts, ids, whole numbers, links' titles)."""
+    return f"{{{{ {record}.{field.name} }}}}"
 
 
 def _flatten(messages: Any) -> str:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 import sqlalchemy as sa
 
-from recordbase.fields.base import FieldType
+from recordbase.fields.base import FieldType, plain_placeholder
 from recordbase.model import FieldDef
 
 
@@ -41,6 +41,9 @@ class BoundedTextFieldType(FieldType):
         return ma.fields.String(
             allow_none=True, pre_load=blank_to_none, validate=[limit, *self.format_checks()]
         )
+
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        return plain_placeholder(field, record)  # an address or number as typed
 
     def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
         # a filter may look for any part of an address, valid on its own or not

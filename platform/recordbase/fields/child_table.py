@@ -227,6 +227,10 @@ class ChildTableFieldType(FieldType):
             raise ConversionError(f"At most {MAX_LINES} lines.")
         return lines
 
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        # the lines are printed by a loop (the palette's lines group); alone: how many
+        return f"{{{{ {record}.{field.name}|length }}}}"
+
     def display(self, field: FieldDef, value: Any, locale: str = "en") -> str:
         count = len(value or [])
         if not count:

@@ -18,6 +18,7 @@ class CreatedByFieldType(UserFieldType):
     widget = "readonly_user"
     owns_column = False
     read_only = True
+    can_own_records = False  # a row rule without an owner field already means created_by
     always_indexed = False
     can_be_unique = False
     value_schema: ClassVar[dict[str, Any]] = {

@@ -48,6 +48,7 @@ def as_date(value: Any) -> dt.date:
 
 class DateFieldType(FieldType):
     name = "date"
+    print_helper = "date"
     converts_to: ClassVar[frozenset[str]] = frozenset({"datetime", "long_text", "text"})
     widget = "date"
     operators = ("eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "isnull")

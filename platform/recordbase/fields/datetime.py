@@ -72,6 +72,7 @@ def utc_display(value: Any, locale: str) -> str:
 
 class DatetimeFieldType(FieldType):
     name = "datetime"
+    print_helper = "date"
     converts_to: ClassVar[frozenset[str]] = frozenset({"date", "long_text", "text"})
     widget = "datetime"
     operators = ("eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "isnull")

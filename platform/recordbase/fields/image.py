@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 
 from recordbase.fields.file import DEFAULT_FILE_SIZE_MB, MAX_FILE_SIZE_MB, FileFieldType
+from recordbase.model import FieldDef
 
 IMAGE_LABELS = {"en": "Image", "ru": "Изображение", "hy": "Պատկեր"}
 
@@ -29,6 +30,7 @@ class ImageFieldType(FileFieldType):
     widget = "image"
     noun = "uploaded image"
     labels = IMAGE_LABELS
+    print_helper = "image"
     options_schema: ClassVar[type[ma.Schema]] = ImageOptions
     value_schema: ClassVar[dict[str, Any]] = {
         "type": "integer",
@@ -39,6 +41,9 @@ class ImageFieldType(FileFieldType):
         if not content_type.lower().startswith("image/"):
             return f"The file {name!r} (id {file_id}) is not an image: its type is {content_type}."
         return None
+
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        return f'{{{{ image({record}.{field.name}, width="40mm") }}}}'  # a page-wide one is rare
 
     def sample_options(self) -> dict[str, Any]:
         return {"max_size_mb": 5}

@@ -10,7 +10,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from recordbase.errors import ConversionError
-from recordbase.fields.base import FieldType
+from recordbase.fields.base import FieldType, plain_placeholder
 from recordbase.fields.computed import NumericOptions
 from recordbase.model import FieldDef
 
@@ -95,6 +95,9 @@ class IntegerFieldType(FieldType):
         if not number.is_finite() or number != number.to_integral_value():
             raise ConversionError(f"{text} is not a whole number.")
         return self.import_value(field, str(int(number)))
+
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        return plain_placeholder(field, record)  # digits without grouping
 
     def display(self, field: FieldDef, value: Any, locale: str = "en") -> str:
         if value is None:

@@ -10,7 +10,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from recordbase.errors import ValidationError
-from recordbase.fields.base import FieldType
+from recordbase.fields.base import FieldType, plain_placeholder
 from recordbase.fields.integer import StrictInteger
 from recordbase.model import FieldDef
 
@@ -119,6 +119,9 @@ class LinkFieldType(FieldType):
         if found is None:
             return f"There is no {target.label} with id {value}."
         return None
+
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        return plain_placeholder(field, record)  # a linked record prints as its title
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
         return None  # a link needs a real record; callers make one

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import marshmallow as ma
 import sqlalchemy as sa
 
-from recordbase.fields.base import FieldType
+from recordbase.fields.base import FieldType, plain_placeholder
 from recordbase.fields.text import empty_to_none
 from recordbase.model import FieldDef
 
@@ -84,6 +84,9 @@ class LongTextFieldType(FieldType):
 
     def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
         return str(raw)
+
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        return plain_placeholder(field, record)  # the text as typed
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
         lines = (

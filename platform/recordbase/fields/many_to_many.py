@@ -189,6 +189,11 @@ class ManyToManyFieldType(FieldType):
         except ma.ValidationError as exc:
             raise ConversionError(flatten_messages(exc.messages)) from exc
 
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        # the value is a list of records: their titles, comma-separated
+        return (f"{{% for x in {record}.{field.name} %}}{{{{ x }}}}{{% if not loop.last %}}, "
+                "{% endif %}{% endfor %}")
+
     def display(self, field: FieldDef, value: Any, locale: str = "en") -> str:
         return ", ".join(f"#{v}" for v in value or ())
 

@@ -52,6 +52,7 @@ class MoneyOptions(NumericOptions):
 
 class MoneyFieldType(DecimalFieldType):
     name = "money"
+    print_helper = "money"
     converts_to: ClassVar[frozenset[str]] = frozenset(
         {"decimal", "integer", "long_text", "percent", "text"}
     )

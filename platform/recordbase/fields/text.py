@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import marshmallow as ma
 import sqlalchemy as sa
 
-from recordbase.fields.base import FieldType
+from recordbase.fields.base import FieldType, plain_placeholder
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -84,6 +84,9 @@ class TextFieldType(FieldType):
     def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
         # a filter may look for any text, even longer than the column holds
         return str(raw)
+
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        return plain_placeholder(field, record)  # the text as typed
 
     def fake_value(self, field: FieldDef, rnd: random.Random) -> Any:
         words = ("Alpha", "Бета", "Գամմա", "Delta", "Север", "Երևան", "Omega", "Ltd")

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from recordbase import systables
 from recordbase.fields.row_reference import RowReferenceFieldType
+from recordbase.model import FieldDef
 
 USER_LABELS = {"en": "User", "ru": "Пользователь", "hy": "Օգտատեր"}
 
@@ -19,3 +20,9 @@ class UserFieldType(RowReferenceFieldType):
     referenced = systables.users
     noun: ClassVar[str] = "user"
     labels: ClassVar[dict[str, str]] = USER_LABELS
+    refers_to_users = True
+    can_own_records = True
+
+    def print_placeholder(self, field: FieldDef, record: str) -> str:
+        value = f"{record}.{field.name}"  # a print gets the user: {id, login, name, role}
+        return f'{{{{ {value}.name if {value} else "" }}}}'

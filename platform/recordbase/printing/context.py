@@ -26,7 +26,7 @@ from recordbase.access import AccessService
 from recordbase.catalog import Catalog
 from recordbase.errors import ConversionError, NotFound, RecordbaseError
 from recordbase.model import EntityDef, FieldDef
-from recordbase.printing.lint import child_entity, points_at_users, related_fields
+from recordbase.printing.lint import child_entity, related_fields
 from recordbase.printing.views import EntityInfo, FieldInfo, RecordView, title_of
 from recordbase.records.rows import rows_to_json, select_columns
 
@@ -142,7 +142,7 @@ class RecordLoader:
                 for line in value or []:
                     self._collect(lines, line, following)
                 continue
-            if isinstance(value, int) and points_at_users(self.catalog, fdef):
+            if isinstance(value, int) and ftype.refers_to_users:
                 self._user_ids.add(value)
 
     def _load_users(self) -> None:
@@ -234,7 +234,7 @@ class RecordLoader:
         if lines is not None:
             views = [self._view(lines, line, depth) for line in value or []]
             return views, self._display(fdef, value)
-        if value is not None and points_at_users(self.catalog, fdef):
+        if value is not None and ftype.refers_to_users:
             user = self.users.get(value) if isinstance(value, int) else None
             return user, (user or {}).get("name") or (user or {}).get("login") or ""
         return typed(ftype.value_field, fdef, value), self._display(fdef, value)

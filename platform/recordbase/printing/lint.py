@@ -211,7 +211,7 @@ class Linter:
         lines = child_entity(self.catalog, fdef)
         if lines is not None:
             return Many(lines.name)
-        if points_at_users(self.catalog, fdef):
+        if ftype.refers_to_users:
             return USER
         return None
 
@@ -232,25 +232,8 @@ class Linter:
 
 def child_entity(catalog: Catalog, fdef: FieldDef) -> EntityDef | None:
     """The entity of a child table's lines, for a field that holds lines; else None."""
-    ftype = catalog.type_of(fdef)
-    if ftype.owns_column or ftype.reference_target(fdef) is not None:
-        return None
-    target = catalog.entities.get(str(fdef.options.get("target", "")))
-    return target if target is not None and target.child and not target.removed else None
-
-
-def points_at_users(catalog: Catalog, fdef: FieldDef) -> bool:
-    """Whether a field's column is a foreign key to the users table."""
-    from recordbase import systables
-
-    ftype = catalog.type_of(fdef)
-    if not ftype.owns_column:
-        return False
-    for column in ftype.columns(fdef, catalog):
-        for key in column.foreign_keys:
-            if key.target_fullname.split(".")[0] == systables.users.name:
-                return True
-    return False
+    lines = catalog.type_of(fdef).line_entity(fdef, catalog)
+    return lines if lines is not None and lines.child else None
 
 
 def related_fields(catalog: Catalog, entity: EntityDef) -> Iterator[tuple[EntityDef, FieldDef]]:

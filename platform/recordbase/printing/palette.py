@@ -20,13 +20,9 @@ from markupsafe import escape
 
 from recordbase.catalog import Catalog
 from recordbase.model import EntityDef, FieldDef
+from recordbase.printing import files as template_files
 from recordbase.printing import lint, sandbox
 
-#: how a value of these types reads best in a print (anything else: ``show()``)
-PLAIN_TYPES = frozenset(
-    {"text", "long_text", "autonumber", "email", "phone", "url", "integer"}
-)
-FORMATTED_TYPES = {"money": "money", "date": "date", "datetime": "date"}
 #: the QR helpers' requisites, taken from the company card's field of that name if it has one
 QR_REQUISITES = (
     ("name", ("full_name", "short_name", "name")),
@@ -36,6 +32,12 @@ QR_REQUISITES = (
     ("corr_account", ("corr_account",)),
     ("inn", ("inn",)),
 )
+#: the line fields the items table prints unless told otherwise (its macro's defaults)
+ITEM_COLUMNS = ("description", "quantity", "unit", "price", "amount")
+#: the company card's fields the bank block prints (it has no defaults for missing ones)
+BANK_FIELDS = ("bank_name", "bic", "corr_account", "account", "inn", "kpp", "full_name",
+               "short_name")
+PARTIAL_SUFFIX = ".html.j2"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class PaletteBuilder:
             Item("today (long)", '{{ date(today, "long") }}', "date"),
         )))
         groups.append(Group("helpers", "helpers", tuple(self._helpers(entity, scope))))
+        groups.append(Group("partials", "partials", tuple(self._partials(entity, scope))))
         return groups
 
     # --- fields ------------------------------------------------------------------------
@@ -94,24 +97,8 @@ class PaletteBuilder:
         return [self._item(fdef, var) for fdef in entity.fields]
 
     def _item(self, fdef: FieldDef, var: str) -> Item:
-        ftype = self.catalog.type_of(fdef)
-        value = f"{var}.{fdef.name}"
-        if ftype.reference_target(fdef) is not None and _many(self.catalog, fdef):
-            snippet = (f"{{% for x in {value} %}}{{{{ x }}}}{{% if not loop.last %}}, "
-                       "{% endif %}{% endfor %}")
-        elif lint.child_entity(self.catalog, fdef) is not None:
-            snippet = f"{{{{ {value}|length }}}}"
-        elif lint.points_at_users(self.catalog, fdef):
-            snippet = f'{{{{ {value}.name if {value} else "" }}}}'
-        elif fdef.type in FORMATTED_TYPES:
-            snippet = f"{{{{ {FORMATTED_TYPES[fdef.type]}({value}) }}}}"
-        elif fdef.type == "image":
-            snippet = f'{{{{ image({value}, width="40mm") }}}}'
-        elif fdef.type in PLAIN_TYPES or ftype.reference_target(fdef) is not None:
-            snippet = f"{{{{ {value} }}}}"
-        else:
-            snippet = f'{{{{ show({var}, "{fdef.name}") }}}}'
-        return Item(fdef.label, snippet, f"{value} · {fdef.type}")
+        snippet = self.catalog.type_of(fdef).print_placeholder(fdef, var)
+        return Item(fdef.label, snippet, f"{var}.{fdef.name} · {fdef.type}")
 
     def _linked(self, entity: EntityDef, var: str) -> list[Group]:
         groups: list[Group] = []
@@ -173,12 +160,13 @@ class PaletteBuilder:
     def _examples(self, entity: EntityDef, scope: str) -> dict[str, str]:
         """An example call of each helper that prints for any record of ``entity``."""
         subject = "record" if scope == "record" else "records[0]"
-        money = self._first(entity, ("money", "decimal"))
+        money = self._printed_with(entity, "money") or next(
+            (f for f in entity.fields if self.catalog.type_of(f).numeric), None)
         amount = f"{subject}.{money.name}" if money else "1234.5"
         lines = next((f for f in entity.fields if lint.child_entity(self.catalog, f)), None)
         lines_expr = f"{subject}.{lines.name}" if lines else "[]"
         first = entity.fields[0].name if entity.fields else "id"
-        image_field = self._first(entity, ("image",))
+        image_field = self._printed_with(entity, "image")
         requisites = ", ".join(f"{key}={value}" for key, value in self._requisites())
         return {
             "money": f"{{{{ money({amount}) }}}}",
@@ -201,8 +189,53 @@ class PaletteBuilder:
             "initials": "{{ initials(user.name) }}",
         }
 
-    def _first(self, entity: EntityDef, types: tuple[str, ...]) -> FieldDef | None:
-        return next((f for f in entity.fields if f.type in types), None)
+    # --- partials ----------------------------------------------------------------------
+
+    def _partials(self, entity: EntityDef, scope: str) -> list[Item]:
+        """Every built-in partial the sandbox offers, imported and called (its macro is
+        named like its file); where no call would print for this entity (or the palette
+        knows none), the item only imports it."""
+        examples = self._partial_examples(entity, scope)
+        items: list[Item] = []
+        for source in sorted(template_files.partials()):
+            name = source.removeprefix(sandbox.PARTIAL_PREFIX).removesuffix(PARTIAL_SUFFIX)
+            imported = f'{{% from "{source}" import {name} %}}'
+            items.append(Item(name, imported + examples.get(name, ""), source))
+        return items
+
+    def _partial_examples(self, entity: EntityDef, scope: str) -> dict[str, str]:
+        """A call of each partial's macro that prints for a record of ``entity``."""
+        subject = "record" if scope == "record" else "records[0]"
+        party = "company" if self.company is not None else subject
+        examples: dict[str, str] = {}
+        if all(self._company_has(name) for name in BANK_FIELDS):
+            examples["bank_block"] = "{{ bank_block(company) }}"
+        lines = next((f for f in entity.fields if lint.child_entity(self.catalog, f)), None)
+        lines_entity = lint.child_entity(self.catalog, lines) if lines is not None else None
+        # the items table reads its columns by name: without them it gets no lines
+        fits = lines_entity is not None and all(lines_entity.has_field(c) for c in ITEM_COLUMNS)
+        lines_expr = f"{subject}.{lines.name}" if lines is not None and fits else "[]"
+        rate = "company.vat_rate" if self._company_has("vat_rate") else "none"
+        mode = ('company.vat_mode or "included"' if self._company_has("vat_mode")
+                else '"included"')
+        signers = ('[(label(company, "director"), company.director)]'
+                   if self._company_has("director") else '[("", user.name)]')
+        stamp = ", company.stamp" if self._company_has("stamp") else ""
+        return {
+            **examples,
+            "items_table": (f"{{% set totals = vat_totals({lines_expr}, rate={rate}, "
+                            f"mode={mode}) %}}{{{{ items_table(totals) }}}}"),
+            "requisites": f"{{{{ requisites({party}) }}}}",
+            "signatures": f"{{{{ signatures({signers}{stamp}) }}}}",
+        }
+
+    def _company_has(self, name: str) -> bool:
+        return self.company is not None and self.company.has_field(name)
+
+    def _printed_with(self, entity: EntityDef, helper: str) -> FieldDef | None:
+        """The first field of ``entity`` whose type prints through ``helper``."""
+        return next((f for f in entity.fields
+                     if self.catalog.type_of(f).print_helper == helper), None)
 
     def _requisites(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []

@@ -261,6 +261,7 @@ def group_title(group: Group) -> str:
         "company": lambda: _("Company card: %(label)s", label=label),
         "user": lambda: _("Current user"),
         "today": lambda: _("Today"),
+        "partials": lambda: _("Built-in partials"),
     }
     return str(titles.get(group.kind, lambda: _("Helpers"))())
 
