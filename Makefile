@@ -47,7 +47,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RECORDBASE_TEST_CHROMIUM := $(CHROMIUM)
 export RECORDBASE_TEST_PG_BINDIR := $(PG_BINDIR)
 
-.PHONY: help install venv assets run test system-deps print-deps lint typecheck pytest bench clean
+.PHONY: help install venv assets run test system-deps print-deps bench-deps lint typecheck pytest bench clean
 
 help:
 	@echo "make run        install, create the demo database once, serve on $(HOST):$(PORT)"
@@ -110,6 +110,18 @@ system-deps:
 	apt-get update -q; \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
 
+# The benchmarks' load generator is wrk (Debian package), a C program that leaves the
+# two cores to the server it measures.
+bench-deps:
+	@command -v wrk >/dev/null && exit 0; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		echo "error: wrk is missing; install it as root:" >&2; \
+		echo "  apt-get update && apt-get install -y wrk" >&2; \
+		exit 1; \
+	fi; \
+	apt-get update -q; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
+
 # Printing needs the DejaVu fonts (Cyrillic and Armenian in PDFs); make run installs
 # them as root like system-deps does (tests also need poppler-utils' pdftoppm).
 print-deps:
@@ -138,7 +150,7 @@ pytest: venv assets
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
 	exit $$rc
 
-bench: venv assets
+bench: venv assets system-deps bench-deps
 	@found=0; \
 	for script in tests/benchmarks/bench_*.py; do \
 		[ -e "$$script" ] || continue; \

@@ -5,11 +5,12 @@ Run by ``make bench`` (``PYTHONPATH=tests``). For every backend and size it:
 1. creates ``bench_customers`` (1,000 rows) and ``bench_items`` (12 fields, one a link)
    through ``SchemaService`` and bulk-loads the items (see ``benchdata``);
 2. starts a real ``recordbase serve`` (gunicorn, 2 workers) on 127.0.0.1;
-3. times each list/read/update request over HTTP (a keep-alive httpx client) and,
+3. times each list/read/update request over HTTP (one keep-alive ``http.client``
+   connection) and,
    alternating with it, the same SELECT/UPDATE run directly with SQLAlchemy Core
    on the same database (the "direct" baseline), and reports p50/p95 and the
    ratio HTTP/direct;
-4. runs 10 concurrent clients on the first page for a bounded time (requests/s);
+4. runs 10 concurrent clients (wrk) on the first page for a bounded time (requests/s);
 5. samples the memory of the gunicorn master plus workers the whole time.
 
 It prints a table, checks the targets (PASS/MISS), and writes JSON to
@@ -47,7 +48,6 @@ from typing import Any
 
 import benchdata
 import benchreport
-import httpx
 import sqlalchemy as sa
 from benchload import run_load
 from benchreport import (
@@ -57,12 +57,9 @@ from benchreport import (
     GET,
     NEXT_PAGE,
     SORT_INDEXED,
-    SPLIT_DEEP,
-    SPLIT_FIRST,
     UPDATE,
-    WHAT_IF,
 )
-from benchserver import Server, cpu_seconds, process_tree
+from benchserver import Answer, Client, Server, cpu_seconds, process_tree
 
 from recordbase import db
 from recordbase.runtime import make_runtime
@@ -83,7 +80,7 @@ class Config:
     budget_s: float
     load_s: float
     clients: int
-    client_processes: int
+    client_threads: int
     workers: int
     threads: int
     json_path: Path
@@ -115,7 +112,7 @@ class Config:
             budget_s=number("RECORDBASE_BENCH_BUDGET_S", 20),
             load_s=number("RECORDBASE_BENCH_LOAD_S", 10),
             clients=int(number("RECORDBASE_BENCH_CLIENTS", 10)),
-            client_processes=2,
+            client_threads=2,
             workers=2,
             threads=int(number("RECORDBASE_BENCH_THREADS", 4)),
             json_path=Path(env("RECORDBASE_BENCH_JSON") or ROOT / "artifacts" /
@@ -186,17 +183,12 @@ class Bench:
             if catalog.type_of(f).searchable and catalog.type_of(f).source_column(f)
         ]
         self.base = f"/api/v1/records/{benchdata.ITEMS}"
-        token = httpx.post(
-            f"{server.base_url}/api/v1/auth/token",
-            json={"username": benchdata.BENCH_LOGIN, "password": benchdata.BENCH_PASSWORD},
-            timeout=30,
+        token = Client(server.base_url).request(
+            "POST", "/api/v1/auth/token",
+            json_body={"username": benchdata.BENCH_LOGIN, "password": benchdata.BENCH_PASSWORD},
         ).json()["token"]
         self.token = token
-        self.client = httpx.Client(
-            base_url=server.base_url,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=60,
-        )
+        self.client = Client(server.base_url, token)
         # ids of each page seen, (HTTP, direct) per measurement: they must agree
         self.pages: dict[str, tuple[list[list[int]], list[list[int]]]] = {}
 
@@ -265,7 +257,7 @@ class Bench:
         search = sa.or_(*(self._contains(c, benchdata.SEARCH_WORD) for c in self.searchable))
         cases: list[tuple[str, dict[str, str], sa.Select[Any]]] = [
             (FIRST_PAGE, {}, self._select([], id_desc)),
-            (SORT_INDEXED, {"sort": "-amount"}, self._select([], self._amount_desc())),
+            (SORT_INDEXED, {"sort": "-amount"}, self._valued([])),
             ("sort by unindexed field (rank)", {"sort": "rank"},
              self._select([], [self._asc(self.col("rank")), t.c.id.asc()])),
             (f"filter name contains {benchdata.CONTAINS_WORD!r}",
@@ -279,10 +271,9 @@ class Bench:
             log(f"  {name}")
             out.append(measure(name, *self._list_pair(name, params, stmt), self.config))
             if name == SORT_INDEXED:
-                out.append(self._split_row(SPLIT_FIRST, self._split_desc(), stmt))
                 log(f"  {NEXT_PAGE}")
                 out.append(self._next_pages())
-                out.extend(self._deep_pages())
+                out.append(self._deep_page())
         log("  get by id")
         out.append(self._get())
         log("  update one (PATCH with If-Match)")
@@ -302,27 +293,6 @@ class Bench:
         log(f"  {FLOOR}")
         return measure(FLOOR, http, None, self.config)
 
-    def what_if_nulls_first_index(self) -> list[dict[str, Any]]:
-        """PostgreSQL: the indexed sort again, with the index its NULLs-first order can use."""
-        amount = self.col("amount")
-        prep = self.engine.dialect.identifier_preparer
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
-            conn.exec_driver_sql(
-                f"CREATE INDEX bench_what_if ON {prep.quote(self.table.name)} "
-                f"({prep.quote(amount.name)} ASC NULLS FIRST, id)"
-            )
-            conn.exec_driver_sql(f"ANALYZE {prep.quote(self.table.name)}")
-        stmt = self._select([], self._amount_desc())
-        name = SORT_INDEXED + WHAT_IF
-        log(f"  {name}")
-        out = [measure(name, *self._list_pair(name, {"sort": "-amount"}, stmt), self.config)]
-        log(f"  {NEXT_PAGE + WHAT_IF}")
-        out.append(self._next_pages(NEXT_PAGE + WHAT_IF))
-        out.extend(self._deep_pages(WHAT_IF))
-        self._check_pages(out)
-        return out
-
     def _check_pages(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             pages = self.pages.get(row["name"])
@@ -330,39 +300,28 @@ class Bench:
             if pages is not None and pages[0] != pages[1]:
                 log(f"    WARNING {row['name']}: HTTP and direct returned different records")
 
-    def _after_desc(self, value: Any, last_id: int) -> sa.ColumnElement[bool]:
-        """The keyset condition the platform builds after (value, last_id) in (-amount, -id)."""
-        amount, t = self.col("amount"), self.table
-        assert value is not None, "the cursor reached the NULL amounts (they come last)"
-        return sa.and_(
-            sa.or_(amount <= value, amount.is_(None)),  # the bound meant to start the index scan
-            sa.or_(amount < value, amount.is_(None), sa.and_(amount == value, t.c.id < last_id)),
-        )
+    def _valued(self, where: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
+        """The query the platform runs for a page sorted by -amount (records/query.py).
 
-    def _split_desc(self, value: Any = None, last_id: int = 0) -> sa.Select[Any]:
-        """The proposed form: non-NULL amounts and NULL amounts as two index range scans.
-
-        Each branch is ordered without a NULLS clause, so the platform's existing
-        (amount, id) index serves it on both databases, and the keyset bound of the
-        first branch is a plain range (no ``OR amount IS NULL``). The outer ORDER BY
-        sorts at most 2 x 51 rows.
+        ``amount`` may be NULL, and NULLs sort as the smallest values; so the platform
+        reads the rows with an amount as one index range in (amount, id) order and the
+        rows without one by a second query only when the first did not fill the page.
+        On every page measured here the first query fills it: this is that query.
         """
         amount, t = self.col("amount"), self.table
-        values = [amount.is_not(None)]
-        if value is not None:
-            values += [amount <= value,
-                       sa.or_(amount < value, sa.and_(amount == value, t.c.id < last_id))]
-        first = (sa.select(*self.cols).where(*values)
-                 .order_by(amount.desc(), t.c.id.desc()).limit(PAGE + 1).subquery())
-        nulls = (sa.select(*self.cols).where(amount.is_(None))
-                 .order_by(t.c.id.desc()).limit(PAGE + 1).subquery())
-        both = sa.union_all(sa.select(first), sa.select(nulls)).subquery()
-        outer = both.c[amount.key].desc()
-        if self.dialect == "postgresql":
-            outer = outer.nulls_last()
-        return sa.select(both).order_by(outer, both.c.id.desc()).limit(PAGE + 1)
+        return (sa.select(*self.cols).where(amount.is_not(None), *where)
+                .order_by(amount.desc(), t.c.id.desc()).limit(PAGE + 1))
 
-    def _deep_pages(self, suffix: str = "") -> list[dict[str, Any]]:
+    def _after_desc(self, value: Any, last_id: int) -> sa.ColumnElement[bool]:
+        """The keyset condition after (value, last_id) in (-amount, -id), NULLs aside."""
+        amount, t = self.col("amount"), self.table
+        assert value is not None, "the cursor reached the NULL amounts (they come last)"
+        # with the redundant bound on amount that starts the index scan there
+        return sa.and_(
+            amount <= value, sa.or_(amount < value, sa.and_(amount == value, t.c.id < last_id))
+        )
+
+    def _deep_page(self) -> dict[str, Any]:
         """A page halfway down the -amount order (the cursor comes from the API itself)."""
         amount, t = self.col("amount"), self.table
         with self.engine.connect() as conn:
@@ -374,41 +333,20 @@ class Bench:
         params = {"sort": "-amount", "limit": str(PAGE)}
         _e, page = self._http_get(self.base, {**params, "filter[amount][lte]": str(middle)})
         cursor = page.json()["next"]
-        _e, rows = self._direct_rows(self._select([amount <= middle], self._amount_desc()))
+        _e, rows = self._direct_rows(self._valued([amount <= middle]))
         value, last_id = getattr(rows[PAGE - 1], amount.key), rows[PAGE - 1].id
-        stmt = self._select([self._after_desc(value, last_id)], self._amount_desc())
-        name = DEEP_PAGE + suffix
-        log(f"  {name}")
-        out = [measure(name, *self._list_pair(name, {**params, "after": cursor}, stmt),
-                       self.config)]
-        if not suffix:
-            out.append(self._split_row(SPLIT_DEEP, self._split_desc(value, last_id), stmt))
-        return out
+        stmt = self._valued([self._after_desc(value, last_id)])
+        log(f"  {DEEP_PAGE}")
+        return measure(DEEP_PAGE, *self._list_pair(DEEP_PAGE, {**params, "after": cursor}, stmt),
+                       self.config)
 
-    def _split_row(
-        self, name: str, split: sa.Select[Any], same_as: sa.Select[Any]
-    ) -> dict[str, Any]:
-        log(f"  {name.strip()}")
-        expected = [r.id for r in self._direct_rows(same_as)[1][:PAGE]]
-        got = [r.id for r in self._direct_rows(split)[1][:PAGE]]
-        row = measure(name, None, lambda _i: self._direct_rows(split)[0], self.config)
-        self.pages[name] = ([expected], [got])
-        return row
-
-    def _amount_desc(self) -> list[sa.ColumnElement[Any]]:
-        amount, t = self.col("amount"), self.table
-        # the platform's rule: NULLs are the smallest values, so they come last here
-        first = amount.desc().nulls_last() if self.dialect == "postgresql" else amount.desc()
-        return [first, t.c.id.desc()]
-
-    def _next_pages(self, name: str = NEXT_PAGE) -> dict[str, Any]:
+    def _next_pages(self) -> dict[str, Any]:
         """Walk the pages after the first one, by cursor (HTTP) and by keyset (direct)."""
         amount = self.col("amount")
-        order = self._amount_desc()
         params = {"sort": "-amount", "limit": str(PAGE)}
         cursor = [self._http_get(self.base, params)[1].json()["next"]]
-        last = [self._direct_rows(self._select([], order))[1][PAGE - 1]]
-        http_pages, direct_pages = self.pages.setdefault(name, ([], []))
+        last = [self._direct_rows(self._valued([]))[1][PAGE - 1]]
+        http_pages, direct_pages = self.pages.setdefault(NEXT_PAGE, ([], []))
 
         def http(_i: int) -> float:
             elapsed, response = self._http_get(self.base, {**params, "after": cursor[0]})
@@ -419,12 +357,12 @@ class Bench:
 
         def direct(_i: int) -> float:
             after = self._after_desc(getattr(last[0], amount.key), last[0].id)
-            elapsed, rows = self._direct_rows(self._select([after], order))
+            elapsed, rows = self._direct_rows(self._valued([after]))
             last[0] = rows[PAGE - 1]
             direct_pages.append([row.id for row in rows[:PAGE]])
             return elapsed
 
-        return measure(name, http, direct, self.config)
+        return measure(NEXT_PAGE, http, direct, self.config)
 
     def _ids(self, count: int, salt: int) -> list[int]:
         return random.Random(benchdata.SEED + salt).sample(range(1, self.data.rows + 1), count)
@@ -450,8 +388,9 @@ class Bench:
 
         def http(i: int) -> float:
             started = time.perf_counter()
-            response = self.client.patch(
-                f"{self.base}/{ids[2 * i]}", json={"qty": i + 1}, headers={"If-Match": '"1"'}
+            response = self.client.request(
+                "PATCH", f"{self.base}/{ids[2 * i]}", json_body={"qty": i + 1},
+                headers={"If-Match": '"1"'},
             )
             elapsed = time.perf_counter() - started
             if response.status_code != 200:
@@ -494,7 +433,7 @@ class Bench:
 
     def explain(self) -> dict[str, str]:
         """The database's plan for the indexed sort: does it walk the index?"""
-        stmt = self._select([], self._amount_desc())
+        stmt = self._valued([])
         prefix = "EXPLAIN QUERY PLAN " if self.dialect == "sqlite" else "EXPLAIN "
         with self.engine.connect() as conn:
             sql = str(stmt.compile(conn, compile_kwargs={"literal_binds": True}))
@@ -514,7 +453,7 @@ def db_cpu_seconds(pg: PgCluster | None) -> float:
     return cpu_seconds(process_tree(postmaster))
 
 
-def _ids_of(response: httpx.Response) -> list[int]:
+def _ids_of(response: Answer) -> list[int]:
     return [item["id"] for item in response.json()["items"]]
 
 
@@ -541,8 +480,8 @@ def run_one(
                 log(f"  {config.clients} concurrent clients on the first page, {config.load_s} s")
                 cpu_before = server.cpu_seconds(), db_cpu_seconds(pg)
                 load = run_load(server.base_url, f"{bench.base}?limit={PAGE}", bench.token,
-                                clients=config.clients, processes=config.client_processes,
-                                seconds=config.load_s)
+                                clients=config.clients, threads=config.client_threads,
+                                seconds=config.load_s, workdir=workdir)
                 cpu = {
                     "server_s": server.cpu_seconds() - cpu_before[0],
                     "database_s": db_cpu_seconds(pg) - cpu_before[1],
@@ -550,9 +489,6 @@ def run_one(
                 }
                 fractions = bench.fractions()
                 plans = bench.explain()
-                if backend == "postgresql":
-                    rows.extend(bench.what_if_nulls_first_index())
-                    plans.update({k + WHAT_IF: v for k, v in bench.explain().items()})
             finally:
                 bench.close()
         return {
@@ -640,7 +576,7 @@ def config_json(config: Config) -> dict[str, Any]:
         "budget_s": config.budget_s,
         "load_s": config.load_s,
         "clients": config.clients,
-        "client_processes": config.client_processes,
+        "client_threads": config.client_threads,
         "workers": config.workers,
         "threads": config.threads,
     }

@@ -1,34 +1,53 @@
-"""Concurrent load: N keep-alive clients hammer one URL for a bounded time.
+"""Concurrent load with wrk: N keep-alive connections on one URL for a bounded time.
 
-The clients are threads spread over a few processes (spawned, so each has its own
-GIL and nothing of the parent's database connections). Each process starts at the
-same wall-clock moment and stops at a fixed deadline; every request has a timeout,
-so the whole run is bounded by ``seconds`` plus start-up and one timeout.
+wrk (Debian's package, installed by ``make bench``) is an event-driven load generator
+written in C. The earlier generator, threads of httpx clients in two Python processes,
+spent about as much CPU per request as the server it measured, on the same two cores,
+so its requests/s said more about the client than about Recordbase. wrk's own CPU is
+still measured (``client_cpu_s``) and printed next to the server's.
+
+A small Lua script makes wrk report what the table needs as one JSON line: the count
+of answers by class, the p50/p95 latency and the first non-2xx answer's status.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
-import threading
-import time
-from dataclasses import dataclass, field
+import json
+import os
+import resource
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
 
-import httpx
-
-REQUEST_TIMEOUT_S = 30.0
-START_DELAY_S = 3.0  # spawned processes import httpx before the common start time
+WRK = "wrk"
+TIMEOUT_S = 30  # per request, wrk's --timeout
+SCRIPT = """
+local bad_status = 0
+response = function(status, headers, body)
+  if status >= 300 and bad_status == 0 then bad_status = status end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, '
+    .. '"status": %d, "timeout": %d, "p50_us": %d, "p95_us": %d, "bad_status": %d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(95), bad_status))
+end
+"""
 
 
 @dataclass
 class LoadResult:
     clients: int
-    processes: int
+    threads: int
     seconds: float
     ok: int = 0
     errors: int = 0
     first_error: str = ""
-    latencies: list[float] = field(default_factory=list)
+    p50_s: float = 0.0
+    p95_s: float = 0.0
     client_cpu_s: float = 0.0  # CPU time the load generator itself used
 
     @property
@@ -36,88 +55,48 @@ class LoadResult:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
-def _client_thread(
-    base_url: str,
-    path: str,
-    token: str,
-    start_at: float,
-    stop_at: float,
-    out: list[tuple[int, int, str, list[float]]],
-) -> None:
-    ok = errors = 0
-    first_error = ""
-    latencies: list[float] = []
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=REQUEST_TIMEOUT_S) as client:
-        time.sleep(max(0.0, start_at - time.time()))
-        while time.time() < stop_at:
-            started = time.perf_counter()
-            try:
-                response = client.get(path)
-            except httpx.HTTPError as exc:
-                errors += 1
-                first_error = first_error or f"{type(exc).__name__}: {exc}"
-                continue
-            elapsed = time.perf_counter() - started
-            if response.status_code == 200:
-                ok += 1
-                latencies.append(elapsed)
-            else:
-                errors += 1
-                first_error = first_error or f"HTTP {response.status_code}: {response.text[:200]}"
-    out.append((ok, errors, first_error, latencies))
-
-
-def _client_process(
-    base_url: str, path: str, token: str, threads: int, start_at: float, stop_at: float
-) -> tuple[int, int, str, list[float], float]:
-    time.sleep(max(0.0, start_at - time.time() - 0.5))
-    cpu_start = time.process_time()
-    results: list[tuple[int, int, str, list[float]]] = []
-    workers = [
-        threading.Thread(
-            target=_client_thread,
-            args=(base_url, path, token, start_at, stop_at, results),
-            daemon=True,
-        )
-        for _ in range(threads)
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=stop_at - time.time() + REQUEST_TIMEOUT_S + 5)
-    ok = sum(r[0] for r in results)
-    errors = sum(r[1] for r in results)
-    first = next((r[2] for r in results if r[2]), "")
-    if len(results) < threads:
-        errors += threads - len(results)
-        first = first or "a client thread did not finish in time"
-    latencies = [lat for r in results for lat in r[3]]
-    return ok, errors, first, latencies, time.process_time() - cpu_start
+def wrk_path() -> str:
+    found = shutil.which(WRK)
+    if found is None:
+        raise SystemExit("wrk is not installed: `make bench` installs it (Debian package wrk)")
+    return found
 
 
 def run_load(
-    base_url: str, path: str, token: str, *, clients: int, processes: int, seconds: float
+    base_url: str, path: str, token: str, *, clients: int, threads: int, seconds: float,
+    workdir: Path,
 ) -> LoadResult:
-    """``clients`` concurrent keep-alive clients on ``path`` for ``seconds``."""
-    processes = max(1, min(processes, clients))
-    per_process = [clients // processes + (1 if i < clients % processes else 0)
-                   for i in range(processes)]
-    start_at = time.time() + START_DELAY_S
-    stop_at = start_at + seconds
-    result = LoadResult(clients=clients, processes=processes, seconds=seconds)
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(processes, mp_context=context) as pool:
-        futures = [
-            pool.submit(_client_process, base_url, path, token, n, start_at, stop_at)
-            for n in per_process
-        ]
-        limit = START_DELAY_S + seconds + REQUEST_TIMEOUT_S + 30
-        for future in futures:
-            ok, errors, first, latencies, cpu = future.result(timeout=limit)
-            result.client_cpu_s += cpu
-            result.ok += ok
-            result.errors += errors
-            result.first_error = result.first_error or first
-            result.latencies.extend(latencies)
+    """``clients`` concurrent keep-alive connections on ``path`` for ``seconds``."""
+    script = workdir / "benchload.lua"
+    script.write_text(SCRIPT, encoding="utf-8")
+    threads = max(1, min(threads, clients))
+    command = [
+        wrk_path(), f"--threads={threads}", f"--connections={clients}",
+        f"--duration={max(1, round(seconds))}s", f"--timeout={TIMEOUT_S}s",
+        f"--script={script}", "--header", f"Authorization: Bearer {token}",
+        base_url + path,
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(  # a fixed program and arguments, no shell
+        command, capture_output=True, text=True, timeout=seconds + TIMEOUT_S + 30, check=False,
+        env={**os.environ, "LC_ALL": "C"},
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = LoadResult(clients=clients, threads=threads, seconds=seconds)
+    result.client_cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    report = next((line for line in done.stdout.splitlines() if line.startswith("{")), None)
+    if done.returncode != 0 or report is None:
+        result.first_error = f"wrk exited with {done.returncode}: {done.stderr.strip()[:300]}"
+        return result
+    data = json.loads(report)
+    socket_errors = data["connect"] + data["read"] + data["write"] + data["timeout"]
+    result.seconds = data["duration_us"] / 1e6
+    result.errors = data["status"] + socket_errors
+    result.ok = data["requests"] - data["status"]
+    result.p50_s = data["p50_us"] / 1e6
+    result.p95_s = data["p95_us"] / 1e6
+    if data["bad_status"]:
+        result.first_error = f"HTTP {data['bad_status']}"
+    elif socket_errors:
+        result.first_error = f"{socket_errors} socket errors or timeouts"
     return result

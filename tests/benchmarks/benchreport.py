@@ -17,31 +17,26 @@ NEXT_PAGE = "next page, indexed sort (cursor)"
 GET = "get by id"
 UPDATE = "update one (PATCH, If-Match)"
 DEEP_PAGE = "deep page, indexed sort (cursor at 50%)"
-SPLIT_FIRST = "  proposed NULL-split query, first page"
-SPLIT_DEEP = "  proposed NULL-split query, deep page"
 FLOOR = "HTTP floor: 401 before any query"
-WHAT_IF = " +NULLS FIRST ix"
 TARGET_ROWS = 1_000_000
 
 NOTES = (
-    "HTTP = a keep-alive httpx client to `recordbase serve` (gunicorn, 2 workers) on "
+    "HTTP = one keep-alive http.client connection to `recordbase serve` (gunicorn, 2 "
+    "workers) on "
     "127.0.0.1: client, Flask, token check, catalog version check, the query, link titles, "
     "JSON.",
     "direct = the same SELECT (same columns, WHERE, ORDER BY, LIMIT 51) or UPDATE+re-read run "
     "with SQLAlchemy Core in the benchmark process on the same database, alternating with "
     "the HTTP requests; ratio = HTTP p50 / direct p50 (resp. p95); +ms = HTTP p50 - direct "
     "p50, what the platform and the transport add.",
-    "The load generator shares the machine's cores with the server and the database: "
-    "requests/s are a lower bound of what the server alone could do.",
+    "The load generator (wrk, in C) shares the machine's cores with the server and the "
+    "database: requests/s are a lower bound of what the server alone could do.",
     "HTTP floor = a request refused for want of a token: client, gunicorn, Flask routing "
     "and a problem document, no database; what the transport alone costs.",
-    f"Rows marked '{WHAT_IF.strip()}' (PostgreSQL only) are a diagnostic, not the product: "
-    "measured after adding CREATE INDEX (amount ASC NULLS FIRST, id), the index whose order "
-    "matches the platform's ORDER BY on PostgreSQL. It fixes the first pages but not deep "
-    "ones: the keyset bound (amount <= v OR amount IS NULL) is no index range.",
-    "'proposed NULL-split query' rows (direct only) time the fix proposed for the indexed "
-    "sort: non-NULL and NULL values as two index range scans joined by UNION ALL; they "
-    "return the same records as the platform's query (column 'same').",
+    "Indexed sort (-amount, id): amount may be NULL and NULLs sort as the smallest values; "
+    "the platform reads the rows with an amount as one index range and the NULL rows by a "
+    "second query only when a page is not full. The direct column times that first query, "
+    "the one every page measured here runs.",
     "Memory = gunicorn master + workers; RSS sum counts copy-on-write pages shared after "
     "the fork once per process (PSS splits them).",
 )
@@ -84,14 +79,14 @@ def load_summary(load: LoadResult, cpu: dict[str, float]) -> dict[str, Any]:
     total = sum(v for v in per.values() if v)
     return {
         "clients": load.clients,
-        "client_processes": load.processes,
+        "client_threads": load.threads,
         "seconds": load.seconds,
         "requests": load.ok,
         "errors": load.errors,
         "first_error": load.first_error,
         "requests_per_s": round(load.per_second, 1),
-        "p50_ms": _ms(percentile(load.latencies, 0.5)),
-        "p95_ms": _ms(percentile(load.latencies, 0.95)),
+        "p50_ms": _ms(load.p50_s),
+        "p95_ms": _ms(load.p95_s),
         # CPU per request, from /proc: robust to the machine's other load, unlike req/s
         "cpu_ms_per_request": {k: round(v, 3) if v is not None else None
                                for k, v in per.items()},
@@ -210,8 +205,9 @@ def render(report: dict[str, Any]) -> str:
             )
         c = run["concurrent"]
         lines.append(
-            f"concurrent: first page, {c['clients']} clients ({c['client_processes']} processes "
-            f"of threads, same machine), {c['seconds']:.0f} s: {c['requests_per_s']:.0f} req/s, "
+            f"concurrent: first page, {c['clients']} connections (wrk, "
+            f"{c['client_threads']} threads, same machine), {c['seconds']:.0f} s: "
+            f"{c['requests_per_s']:.0f} req/s, "
             f"latency p50 {_fmt(c['p50_ms'])} ms, p95 {_fmt(c['p95_ms'])} ms, "
             f"errors {c['errors']}" + (f" ({c['first_error']})" if c["first_error"] else "")
         )
