@@ -56,6 +56,10 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, li
     return out
 
 
+# built once: every record write adds an entry (the values go as parameters)
+_INSERT = sa.insert(systables.audit)
+
+
 class AuditService:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -74,16 +78,17 @@ class AuditService:
     ) -> None:
         """Add one entry in the caller's transaction."""
         conn.execute(
-            sa.insert(systables.audit).values(
-                at=systables.utcnow(),
-                user_id=actor.id if actor else None,
-                login=(actor.login if actor else login),
-                address=((actor.address if actor else None) or address or None),
-                action=action,
-                entity=entity,
-                record_id=record_id,
-                details=dict(details) if details else None,
-            )
+            _INSERT,
+            {
+                "at": systables.utcnow(),
+                "user_id": actor.id if actor else None,
+                "login": actor.login if actor else login,
+                "address": (actor.address if actor else None) or address or None,
+                "action": action,
+                "entity": entity,
+                "record_id": record_id,
+                "details": dict(details) if details else None,
+            },
         )
 
     def log(self, action: str, **kwargs: Any) -> None:

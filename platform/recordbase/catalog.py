@@ -8,10 +8,10 @@ bumped the version and builds a fresh one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -20,6 +20,8 @@ from recordbase.errors import NotFound
 from recordbase.fields.base import FieldType
 from recordbase.fields.registry import FieldTypeRegistry
 from recordbase.model import EntityDef, FieldDef, NavSetting
+
+S = TypeVar("S")
 
 
 @dataclass
@@ -30,6 +32,21 @@ class Catalog:
     tables: dict[int, sa.Table] = field(default_factory=dict)
     extra_tables: dict[int, sa.Table] = field(default_factory=dict)
     metadata: sa.MetaData = field(default_factory=sa.MetaData)
+    statements: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def statement(self, key: Hashable, build: Callable[[], S]) -> S:
+        """A SQL statement built once for this catalog and then reused.
+
+        Building a SELECT of twenty columns costs SQLAlchemy about as much as running
+        it; a statement object that is executed again with new bound parameters is
+        neither rebuilt nor re-keyed for the compiled cache. Statements live as long
+        as the catalog, so a structural change (a new catalog) never meets an old one.
+        Two threads may build the same statement at once; one of them is kept.
+        """
+        found = self.statements.get(key)
+        if found is None:
+            found = self.statements.setdefault(key, build())
+        return found  # type: ignore[no-any-return]
 
     def entity(self, name: str) -> EntityDef:
         ent = self.entities.get(name)
@@ -101,10 +118,13 @@ def read_version(conn: sa.Connection, *, for_write: bool = False) -> int:
     """The metadata version; ``for_write`` holds it (FOR SHARE on PostgreSQL) until the
     transaction ends, so no structural change can commit between a record write's
     validation and its statement."""
-    stmt = sa.select(systables.meta_version.c.version).where(systables.meta_version.c.id == 1)
-    if for_write and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(read=True)
+    stmt = _VERSION_SHARED if for_write and conn.dialect.name == "postgresql" else _VERSION
     return int(conn.execute(stmt).scalar() or 0)
+
+
+# built once: this runs at the start of every request
+_VERSION = sa.select(systables.meta_version.c.version).where(systables.meta_version.c.id == 1)
+_VERSION_SHARED = _VERSION.with_for_update(read=True)
 
 
 def load_catalog(conn: sa.Connection, registry: FieldTypeRegistry) -> Catalog:

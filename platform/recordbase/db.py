@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,7 @@ def write(engine: sa.Engine, *, rebuild: bool = False) -> Iterator[sa.Connection
     and switched back on afterwards, as SQLite's own procedure for ALTER prescribes.
     """
     sqlite_rebuild = rebuild and engine.dialect.name == "sqlite"
+    _release_shared_read(engine)
     with engine.connect() as conn:
         conn = conn.execution_options(**{WRITE_OPTION: True})
         if sqlite_rebuild:
@@ -173,6 +175,99 @@ def _raw_pragma(conn: sa.Connection, statement: str) -> None:
 
 @contextmanager
 def read(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """A connection in a read transaction (one consistent snapshot on both databases)."""
+    """A connection in a read transaction (one consistent snapshot on both databases).
+
+    Inside a ``shared_reads`` scope (one web or API request) the reads share one
+    connection and transaction: a list request checks the token and reads the page
+    without a second checkout, BEGIN and COMMIT.
+    """
+    shared = _shared.get()
+    if shared is not None and shared.engine is engine:
+        with shared.use() as conn:
+            yield conn
+        return
     with engine.connect() as conn, conn.begin():
         yield conn
+
+
+class SharedRead:
+    """The read transaction the reads of one request share, opened on first use.
+
+    It ends (and the next read opens a fresh one) when a write is about to begin, so
+    the write never waits for locks its own request holds (PostgreSQL: a schema change
+    after a read of the same table) and the reads after it see what it wrote (SQLite:
+    a read transaction keeps the snapshot of its first read); and when a read fails,
+    since PostgreSQL refuses every later statement of a failed transaction.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._conn: sa.Connection | None = None
+        self._txn: sa.RootTransaction | None = None
+        self._depth = 0
+        self._stale = False
+
+    @contextmanager
+    def use(self) -> Iterator[sa.Connection]:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+            self._txn = self._conn.begin()
+        self._depth += 1
+        try:
+            yield self._conn
+        except BaseException:
+            self._stale = True
+            raise
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and (self._stale or _failed(self._conn)):
+                self.end()
+
+    def release(self) -> None:
+        """End the transaction now if no read is using it, else when the last one is done."""
+        self._stale = True
+        if self._depth == 0:
+            self.end()
+
+    def end(self) -> None:
+        conn, txn = self._conn, self._txn
+        self._conn = self._txn = None
+        self._stale = False
+        if conn is None:
+            return
+        try:
+            if txn is not None and txn.is_active:
+                txn.rollback()  # it only read
+        finally:
+            conn.close()
+
+
+def _failed(conn: sa.Connection | None) -> bool:
+    """PostgreSQL: a statement failed (and was caught), so the transaction is dead."""
+    if conn is None or conn.dialect.name != "postgresql":
+        return False
+    raw = conn.connection.driver_connection
+    return raw is not None and raw.info.transaction_status == _PG_INERROR
+
+
+_PG_INERROR = 3  # psycopg.pq.TransactionStatus.INERROR
+
+_shared: ContextVar[SharedRead | None] = ContextVar("recordbase_shared_read", default=None)
+
+
+@contextmanager
+def shared_reads(engine: sa.Engine) -> Iterator[SharedRead]:
+    """Let the ``read`` calls made until the block ends share one read transaction."""
+    scope = SharedRead(engine)
+    token = _shared.set(scope)
+    try:
+        yield scope
+    finally:
+        _shared.reset(token)
+        scope.end()
+
+
+def _release_shared_read(engine: sa.Engine) -> None:
+    shared = _shared.get()
+    if shared is not None and shared.engine is engine:
+        shared.release()

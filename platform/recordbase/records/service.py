@@ -24,8 +24,9 @@ from recordbase.catalog import Catalog, CatalogCache
 from recordbase.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from recordbase.model import EntityDef, FieldDef
 from recordbase.records import query as q
+from recordbase.records import statements
 from recordbase.records.computing import has_computed, recompute
-from recordbase.records.rows import rows_to_json, select_columns, validate_values
+from recordbase.records.rows import rows_to_json, validate_values
 from recordbase.schema.tables import unique_index_name
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ class RecordService:
             rows_allowed = acl.read_condition(rights, actor, full, table)
             if rows_allowed is not None:
                 where.append(rows_allowed)
-            stmt = sa.select(*select_columns(entity, table, catalog)).where(*where)
+            stmt = statements.select_all(catalog, entity).where(*where)
             if before is not None:  # the same index, walked backwards from the cursor
                 rows = q.page_rows(conn, stmt, q.reversed_keys(keys), before, query.limit + 1)
                 earlier, rows = len(rows) > query.limit, rows[: query.limit][::-1]
@@ -208,11 +209,10 @@ class RecordService:
         record_id: int,
         allowed: sa.ColumnElement[bool] | None = None,
     ) -> dict[str, Any]:
-        table = catalog.table(entity)
-        stmt = sa.select(*select_columns(entity, table, catalog)).where(table.c.id == record_id)
+        stmt = statements.select_one(catalog, entity)
         if allowed is not None:
             stmt = stmt.where(allowed)
-        row = conn.execute(stmt).mappings().first()
+        row = conn.execute(stmt, {statements.RECORD_ID: record_id}).mappings().first()
         if row is None:
             raise NotFound(f"There is no {entity.label} with id {record_id}.")
         return rows_to_json(conn, catalog, entity, [row])[0]
@@ -257,17 +257,16 @@ class RecordService:
         ids: Sequence[int],
         allowed: sa.ColumnElement[bool] | None = None,
     ) -> dict[str, str]:
-        table = catalog.table(entity)
         title = title_field(catalog, entity)
         if title is None:
             return {str(i): f"#{i}" for i in ids}
         ftype = catalog.type_of(title)
         source = ftype.source_column(title)
         assert source is not None
-        stmt = sa.select(table.c.id, table.c[source]).where(table.c.id.in_(list(ids)))
+        stmt = statements.titles(catalog, entity, source)
         if allowed is not None:
             stmt = stmt.where(allowed)
-        rows = conn.execute(stmt)
+        rows = conn.execute(stmt, {statements.IDS: list(ids)}).all()
         return {
             str(rid): (ftype.display(title, ftype.to_json(title, value)) or f"#{rid}")
             for rid, value in rows
@@ -404,7 +403,6 @@ class RecordService:
             catalog = self.cache.current(conn, for_write=True)
             entity = catalog.entity(entity_name)
             rights = self._authorize(conn, entity, actor, "read", "update")
-            table = catalog.table(entity)
             before = self._writable(conn, catalog, entity, record_id, rights, actor)
             acl.check_writable(rights, data, entity)
             values = validate_values(
@@ -417,8 +415,9 @@ class RecordService:
             )
             acl.check_owner_value(conn, rights, actor, values)
             self._check_reachable(conn, catalog, entity, values, actor)
+            # the SET clause: the WHERE below holds the version at expected_version
             row: dict[str, Any] = {
-                "version": table.c.version + 1,
+                "version": expected_version + 1,
                 "updated_at": systables.utcnow(),
                 "updated_by": user_id,
             }
@@ -439,10 +438,12 @@ class RecordService:
                 # the changed row comes back with the UPDATE: no second read
                 changed = (
                     conn.execute(
-                        sa.update(table)
-                        .where(table.c.id == record_id, table.c.version == expected_version)
-                        .values(row)
-                        .returning(*select_columns(entity, table, catalog))
+                        statements.update_returning(catalog, entity),
+                        {
+                            **row,
+                            statements.RECORD_ID: record_id,
+                            statements.EXPECTED_VERSION: expected_version,
+                        },
                     )
                     .mappings()
                     .first()

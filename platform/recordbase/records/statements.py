@@ -1,0 +1,80 @@
+"""The statements every record read and write runs, built once per catalog.
+
+Each is keyed by the table and the exact columns it reads or sets (a role's view may
+hide columns), takes its values as bound parameters and is kept on the catalog (see
+``Catalog.statement``). Conditions that depend on the actor, such as row rules, are
+added to a copy by the caller; the shared statement is never changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from recordbase.catalog import Catalog
+from recordbase.model import EntityDef
+from recordbase.records.rows import select_columns
+
+RECORD_ID = "rb_record_id"
+EXPECTED_VERSION = "rb_expected_version"
+IDS = "rb_ids"
+
+
+def _names(columns: Iterable[sa.ColumnElement[Any]]) -> tuple[str, ...]:
+    return tuple(str(c.key) for c in columns)
+
+
+def select_all(catalog: Catalog, entity: EntityDef) -> sa.Select[Any]:
+    """SELECT the entity's (or the view's) columns, with no condition yet."""
+    table = catalog.table(entity)
+    columns = select_columns(entity, table, catalog)
+    return catalog.statement(
+        ("select", table.name, _names(columns)), lambda: sa.select(*columns)
+    )
+
+
+def select_one(catalog: Catalog, entity: EntityDef) -> sa.Select[Any]:
+    """``select_all`` of the record whose id is bound as ``RECORD_ID``."""
+    table = catalog.table(entity)
+    columns = select_columns(entity, table, catalog)
+    return catalog.statement(
+        ("select_one", table.name, _names(columns)),
+        lambda: sa.select(*columns).where(table.c.id == sa.bindparam(RECORD_ID)),
+    )
+
+
+def update_returning(catalog: Catalog, entity: EntityDef) -> sa.Update:
+    """UPDATE one record at an expected version, returning the entity's columns.
+
+    SQLAlchemy makes the SET clause from the keys of the parameters it is executed
+    with (column names: compiled once per set of keys); the record is bound as
+    ``RECORD_ID`` and the version the caller read as ``EXPECTED_VERSION``.
+    """
+    table = catalog.table(entity)
+    columns = select_columns(entity, table, catalog)
+    key = ("update", table.name, _names(columns))
+
+    def build() -> sa.Update:
+        return (
+            sa.update(table)
+            .where(
+                table.c.id == sa.bindparam(RECORD_ID),
+                table.c.version == sa.bindparam(EXPECTED_VERSION),
+            )
+            .returning(*columns)
+        )
+
+    return catalog.statement(key, build)
+
+
+def titles(catalog: Catalog, entity: EntityDef, source: str) -> sa.Select[Any]:
+    """id and title column of the records whose ids are bound (a list) as ``IDS``."""
+    table = catalog.table(entity)
+    return catalog.statement(
+        ("titles", table.name, source),
+        lambda: sa.select(table.c.id, table.c[source]).where(
+            table.c.id.in_(sa.bindparam(IDS, expanding=True))
+        ),
+    )
