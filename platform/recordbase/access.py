@@ -161,6 +161,32 @@ def strip_hidden(item: dict[str, Any], rights: EntityRights) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in rights.hidden}
 
 
+def _role_rights_query() -> sa.Select[Any]:
+    roles, perms = systables.roles, systables.permissions
+    on_entity = sa.and_(
+        perms.c.role_id == roles.c.id, perms.c.entity_id == sa.bindparam("entity_id")
+    )
+    return (
+        sa.select(
+            roles.c.id,
+            roles.c.default_access,
+            perms.c.actions,
+            perms.c.row_rule,
+            perms.c.others,
+            perms.c.owner_field,
+        )
+        .select_from(roles.outerjoin(perms, on_entity))
+        .where(roles.c.name == sa.bindparam("role"))
+    )
+
+
+# built once: every request of a user who is not an administrator runs them
+_ROLE_RIGHTS = _role_rights_query()
+_FIELD_RIGHTS = sa.select(
+    systables.field_permissions.c.field_id, systables.field_permissions.c.access
+).where(systables.field_permissions.c.role_id == sa.bindparam("role_id"))
+
+
 class AccessService:
     """Reads and manages roles and permissions; answers "what may this user do"."""
 
@@ -183,34 +209,15 @@ class AccessService:
     def rights(self, conn: sa.Connection, actor: User | None, entity: EntityDef) -> EntityRights:
         if actor is None or actor.is_admin:
             return FULL
-        roles, perms = systables.roles, systables.permissions
-        row = conn.execute(
-            sa.select(
-                roles.c.id,
-                roles.c.default_access,
-                perms.c.actions,
-                perms.c.row_rule,
-                perms.c.others,
-                perms.c.owner_field,
-            )
-            .select_from(
-                roles.outerjoin(
-                    perms, sa.and_(perms.c.role_id == roles.c.id, perms.c.entity_id == entity.id)
-                )
-            )
-            .where(roles.c.name == actor.role)
-        ).first()
+        row = conn.execute(_ROLE_RIGHTS, {"role": actor.role, "entity_id": entity.id}).first()
         if row is None:
             return NOTHING  # a role that was removed: nothing until an admin fixes the user
         if row.actions is None:
             return FULL if row.default_access == "all" else NOTHING
-        fp = systables.field_permissions
         field_ids = {f.id: f.name for f in entity.fields}
         hidden: set[str] = set()
         read_only: set[str] = set()
-        for field_id, mode in conn.execute(
-            sa.select(fp.c.field_id, fp.c.access).where(fp.c.role_id == row.id)
-        ):
+        for field_id, mode in conn.execute(_FIELD_RIGHTS, {"role_id": row.id}):
             name = field_ids.get(field_id)
             if name is not None:
                 (hidden if mode == "hidden" else read_only).add(name)

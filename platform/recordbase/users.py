@@ -302,13 +302,7 @@ class UserService:
         """The active users within the licence's user count (admins first, then oldest)."""
         if state.tier.users is None:
             return None
-        users = systables.users
-        rows = conn.execute(
-            sa.select(users.c.id)
-            .where(users.c.active.is_(True))
-            .order_by(sa.case((users.c.role == "admin", 0), else_=1), users.c.id)
-            .limit(state.tier.users)
-        ).scalars()
+        rows = conn.execute(_LICENSED_IDS, {"seats": state.tier.users}).scalars()
         return set(rows)
 
     def update(self, user_id: int, data: Any, *, actor: User | None = None) -> dict[str, Any]:
@@ -754,6 +748,15 @@ def _group(value: Any) -> str | None:
 def require_admin(actor: User | None, what: str) -> None:
     if actor is not None and not actor.is_admin:
         raise PermissionDenied(f"Only an administrator may {what}.")
+
+
+# built once: with a user limit, every request checks that its user is within it
+_LICENSED_IDS = (
+    sa.select(systables.users.c.id)
+    .where(systables.users.c.active.is_(True))
+    .order_by(sa.case((systables.users.c.role == "admin", 0), else_=1), systables.users.c.id)
+    .limit(sa.bindparam("seats", type_=sa.Integer()))
+)
 
 
 @functools.cache
