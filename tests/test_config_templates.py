@@ -1,17 +1,23 @@
-"""Print templates in the configuration exchange: export, diff, apply (all or nothing)."""
+"""Print templates in the configuration exchange: export, diff, apply (all or nothing),
+HTML files and Word documents with their sidecars."""
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from jsonschema import Draft202012Validator
 
 from recordbase.cli import main
 from recordbase.configio import apply_config, export_config, load_config, plan_config
 from recordbase.errors import NotFound, RecordbaseError, ValidationError
+from recordbase.printing.docx import MAX_DOCX_BYTES
 from recordbase.runtime import Runtime
 
 SALES_CRM = Path(__file__).resolve().parents[1] / "sample_configs" / "sales_crm"
@@ -100,19 +106,33 @@ def test_a_malformed_template_file_is_refused_naming_file_and_line(
     assert runtime.cache.current().live_entities() == []  # nothing was applied
 
 
-def test_apply_is_all_or_nothing_with_the_structure(runtime: Runtime, crm: Path) -> None:
+def _template_file(folder: Path, stem: str, body: str, kind: str) -> Path:
+    """A template file printing ``body``: HTML, or a Word document."""
+    if kind == "html":
+        path = folder / f"{stem}.html.j2"
+        path.write_text(f"<p>\n{body}</p>\n", encoding="utf-8")
+    else:
+        path = folder / f"{stem}.docx"
+        path.write_bytes(make_docx(body))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["html", "docx"])
+def test_apply_is_all_or_nothing_with_the_structure(
+    runtime: Runtime, crm: Path, kind: str
+) -> None:
     apply_config(runtime, load_config(crm))
     clients = crm / "metadata" / "clients.yaml"
     document = yaml.safe_load(clients.read_text(encoding="utf-8"))
     document["fields"].append({"name": "motto", "label": "Motto", "type": "text"})
     clients.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-    uses_new = crm / "print_templates" / "clients.motto.html.j2"
-    uses_new.write_text("<p>{{ record.motto }}</p>\n", encoding="utf-8")
-    broken = crm / "print_templates" / "invoices.broken.html.j2"
-    broken.write_text("<p>\n{{ record.totl }}</p>\n", encoding="utf-8")
+    folder = crm / "print_templates"
+    uses_new = _template_file(folder, "clients.motto", "{{ record.motto }}", kind)
+    broken = _template_file(folder, "invoices.broken", "{{ record.totl }}", kind)
     with pytest.raises(ValidationError) as info:
         apply_config(runtime, load_config(crm))
-    assert "print_templates/invoices.broken.html.j2: line 2:" in info.value.message
+    line = "line 2: " if kind == "html" else ""
+    assert f"print_templates/{broken.name}: {line}" in info.value.message
     assert "has no field 'totl'" in info.value.message
     assert "Nothing was changed." in info.value.message
     assert not runtime.cache.current().entity("clients").has_field("motto")
@@ -122,7 +142,10 @@ def test_apply_is_all_or_nothing_with_the_structure(runtime: Runtime, crm: Path)
     # a template may use a field that the same apply adds
     apply_config(runtime, load_config(crm))
     assert runtime.cache.current().entity("clients").has_field("motto")
-    assert _stored(runtime, "clients", "motto")["body"] == "<p>{{ record.motto }}</p>\n"
+    if kind == "html":
+        assert _stored(runtime, "clients", "motto")["body"] == "<p>\n{{ record.motto }}</p>\n"
+    else:
+        assert _docx(runtime, "clients", "motto") == uses_new.read_bytes()
 
 
 def test_the_cli_diff_lists_templates(runtime: Runtime, db_url: str, crm: Path) -> None:
@@ -135,10 +158,6 @@ def test_the_cli_diff_lists_templates(runtime: Runtime, db_url: str, crm: Path) 
 
 
 def test_every_template_header_fits_its_json_schema(runtime: Runtime, tmp_path: Path) -> None:
-    import json
-
-    from jsonschema import Draft202012Validator
-
     from recordbase.printing.files import HEADER, parse_template_file
 
     schema = json.loads((SALES_CRM.parents[1] / "metadata" / "print_template.schema.json")
@@ -177,3 +196,152 @@ def test_the_free_tier_applies_templates_but_no_structure(
     assert "free" in refused.value.message
     with pytest.raises(NotFound):
         _stored(runtime, "invoices", "memo2")
+
+
+# --- Word templates ------------------------------------------------------------------
+
+
+def make_docx(*paragraphs: str) -> bytes:
+    from docx import Document
+
+    document = Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _docx(runtime: Runtime, entity: str, name: str) -> bytes:
+    catalog = runtime.cache.current()
+    return runtime.prints.store.get(catalog.entity(entity), name).docx or b""
+
+
+def test_word_templates_round_trip(runtime: Runtime, crm: Path, tmp_path: Path) -> None:
+    apply_config(runtime, load_config(crm))
+    first = make_docx("Счёт № {{ record.number }}")
+    runtime.prints.save_docx("invoices", "word_invoice", "Счёт (Word)", first, user_id=None)
+    out = tmp_path / "out"
+    written = export_config(runtime, out)
+    folder = out / "print_templates"
+    assert (folder / "invoices.word_invoice.docx").read_bytes() == first
+    sidecar = folder / "invoices.word_invoice.docx.json"
+    assert json.loads(sidecar.read_text(encoding="utf-8")) == {"label": "Счёт (Word)",
+                                                               "locale": "ru"}
+    assert {folder / "invoices.word_invoice.docx", sidecar} <= set(written)
+    schema = json.loads((SALES_CRM.parents[1] / "metadata" / "print_template.schema.json")
+                        .read_text(encoding="utf-8"))
+    assert not list(Draft202012Validator(schema).iter_errors(
+        json.loads(sidecar.read_text(encoding="utf-8"))))
+    assert plan_config(runtime, load_config(out)).empty
+    # a changed document and label, and a new document without a sidecar
+    second = make_docx("Счёт № {{ record.number }}", "{{ record.client.name }}")
+    (folder / "invoices.word_invoice.docx").write_bytes(second)
+    sidecar.write_text('{"label": "Счёт для Word", "locale": "en"}', encoding="utf-8")
+    (folder / "clients.word_card.docx").write_bytes(make_docx("{{ record.name }}"))
+    plan = plan_config(runtime, load_config(out))
+    assert plan.describe() == [
+        "+ print template clients.word_card (print_templates/clients.word_card.docx)",
+        "~ print template invoices.word_invoice label, locale, document "
+        "(print_templates/invoices.word_invoice.docx)",
+    ]
+    apply_config(runtime, load_config(out))
+    now = _stored(runtime, "invoices", "word_invoice")
+    assert (now["revision"], now["label"], now["locale"], now["kind"]) == (
+        2, "Счёт для Word", "en", "docx")
+    assert _docx(runtime, "invoices", "word_invoice") == second
+    assert _stored(runtime, "clients", "word_card")["label"] == "word_card"
+    assert _docx(runtime, "clients", "word_card") == (
+        folder / "clients.word_card.docx").read_bytes()
+    assert plan_config(runtime, load_config(out)).empty
+    # exported again: the same bytes, and the new document got its sidecar
+    again = tmp_path / "again"
+    export_config(runtime, again)
+    for name in ("invoices.word_invoice.docx", "clients.word_card.docx"):
+        assert (again / "print_templates" / name).read_bytes() == (folder / name).read_bytes()
+    assert json.loads((again / "print_templates" / "clients.word_card.docx.json").read_text(
+        encoding="utf-8")) == {"label": "word_card", "locale": "ru"}
+    assert plan_config(runtime, load_config(again)).empty
+    # a template deleted from the database: its exported files go with it
+    runtime.prints.delete("clients", "word_card")
+    export_config(runtime, again)
+    assert not (again / "print_templates" / "clients.word_card.docx").exists()
+    assert not (again / "print_templates" / "clients.word_card.docx.json").exists()
+
+
+def _bad_files(folder: Path, case: str) -> str:
+    """Writes the bad file of ``case``; returns the sentence the refusal must hold."""
+    word = folder / "invoices.bad.docx"
+    if case == "not a zip":
+        word.write_bytes(b"%PDF-1.4 not a Word file")
+        return "print_templates/invoices.bad.docx: The file is not a Word document (.docx)."
+    if case == "no document":
+        word.write_bytes(zip_of({"word/other.xml": b"<x/>"}))
+        return "print_templates/invoices.bad.docx: The file is not a Word document (.docx): " \
+            "it has no word/document.xml."
+    if case == "zip bomb":
+        word.write_bytes(zip_of({"word/document.xml": b"<w/>",
+                                 "word/big.bin": b"\0" * (61 * 1024 * 1024)}))
+        return "print_templates/invoices.bad.docx: The Word file expands to more than 60 MB."
+    if case == "too large":
+        with word.open("wb") as handle:  # sparse: no 10 MB written for real
+            handle.truncate(MAX_DOCX_BYTES + 1)
+        return "print_templates/invoices.bad.docx: the file is larger than 10 MB"
+    if case == "bad name":
+        (folder / "Invoices.Bad.docx").write_bytes(make_docx("x"))
+        return "print_templates/Invoices.Bad.docx: name Word templates <entity>.<name>.docx"
+    word.write_bytes(make_docx("{{ record.number }}"))
+    sidecar = folder / "invoices.bad.docx.json"
+    if case == "sidecar json":
+        sidecar.write_text("{label: oops}", encoding="utf-8")
+        return "print_templates/invoices.bad.docx: invoices.bad.docx.json is not valid JSON"
+    if case == "sidecar keys":
+        sidecar.write_text('{"label": "x", "page": {"size": "A4"}}', encoding="utf-8")
+        return "invoices.bad.docx.json: unknown keys page; a Word template's settings are " \
+            "entity, name, label, locale"
+    if case == "sidecar values":
+        sidecar.write_text('{"locale": "fr"}', encoding="utf-8")
+        return "print_templates/invoices.bad.docx: The print template is not valid: locale"
+    if case == "lone sidecar":
+        word.unlink()
+        sidecar.write_text('{"label": "x"}', encoding="utf-8")
+        return "print_templates/invoices.bad.docx.json: there is no invoices.bad.docx beside it"
+    (folder / "invoices.bad.html.j2").write_text("<p></p>", encoding="utf-8")
+    return "print_templates/invoices.bad.docx: print_templates/invoices.bad.html.j2 is a " \
+        "template of the same name"
+
+
+@pytest.mark.parametrize("case", [
+    "not a zip", "no document", "zip bomb", "too large", "bad name", "sidecar json",
+    "sidecar keys", "sidecar values", "lone sidecar", "same name",
+])
+def test_a_bad_word_file_is_refused_naming_file_and_reason(
+    runtime: Runtime, crm: Path, case: str
+) -> None:
+    sentence = _bad_files(crm / "print_templates", case)
+    with pytest.raises(ValidationError) as info:
+        plan_config(runtime, load_config(crm))
+    assert "The print templates have 1 problem(s); nothing was changed" in info.value.message
+    assert sentence in info.value.message
+    with pytest.raises(ValidationError):
+        apply_config(runtime, load_config(crm))
+    assert runtime.cache.current().live_entities() == []  # nothing was applied
+
+
+def test_a_word_file_does_not_replace_an_html_template(runtime: Runtime, crm: Path) -> None:
+    apply_config(runtime, load_config(crm))
+    (crm / "print_templates" / "invoices.act.html.j2").rename(crm / "invoices.act.html.j2")
+    (crm / "print_templates" / "invoices.act.docx").write_bytes(make_docx("{{ record.number }}"))
+    with pytest.raises(ValidationError) as info:
+        apply_config(runtime, load_config(crm))
+    assert "have an HTML template named 'act'; a Word template file cannot replace it" in (
+        info.value.message)
+    assert _stored(runtime, "invoices", "act")["kind"] == "html"

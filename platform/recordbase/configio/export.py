@@ -1,5 +1,6 @@
 """``export_config``: the live entities as ``<directory>/metadata/<entity>.yaml`` files, and
-the print templates as ``<directory>/print_templates/<entity>.<name>.html.j2``.
+the print templates as ``<directory>/print_templates/<entity>.<name>.html.j2`` (Word ones as
+``<entity>.<name>.docx`` and a ``.docx.json`` sidecar).
 
 The output is deterministic, so an export can live under version control and two
 exports of equal configurations are equal byte for byte: entities and fields in
@@ -30,7 +31,7 @@ LINE_WIDTH = 4096
 
 
 def export_config(runtime: Runtime, directory: Path) -> list[Path]:
-    """Write one file per live entity (live fields only) and one per HTML print template;
+    """Write one file per live entity (live fields only) and one per print template;
     remove the files of other entities and templates. Saved layouts go to ``form_layouts/``
     (``recordbase.configio.layouts``).
 
@@ -91,8 +92,11 @@ def dump_yaml(document: Any) -> str:
     )
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Readers see the old file or the new one, never half of one."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Readers see the old file or the new one, never half of one (text goes as UTF-8)."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
+    if isinstance(content, bytes):
+        temporary.write_bytes(content)
+    else:
+        temporary.write_text(content, encoding="utf-8")
     os.replace(temporary, path)

@@ -1,4 +1,5 @@
-"""Print templates in the configuration exchange: ``print_templates/<entity>.<name>.html.j2``.
+"""Print templates in the configuration exchange: ``print_templates/<entity>.<name>.html.j2``
+and Word templates, ``<entity>.<name>.docx`` with a JSON sidecar (``configio.word``).
 
 A template file is Jinja with its settings (label, scope, locale, page, CSS) in a
 YAML header inside a Jinja comment (``recordbase.printing.files``; the header's
@@ -8,12 +9,14 @@ templates a folder adds (``+``) or changes (``~``, naming what differs);
 structure, after it, so a template may use a field the same apply adds: each is
 checked against the catalog as it will be, and one that does not fit stops the
 whole apply, naming its file and line. A changed template gets a new revision;
-templates that only the database has are kept (nothing is removed).
+templates that only the database has are kept (nothing is removed). Word documents
+go the same way: checked when read, their Jinja checked against the catalog as it
+will be, stored in the same transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,11 +29,13 @@ from recordbase.printing.store import TemplateStore
 from recordbase.schema.operation import OpContext, Operation, Outcome
 
 from .steps import Step
+from .word import WordFile, read_word_files, sidecar_of
 
 if TYPE_CHECKING:
     from recordbase.runtime import Runtime
 
 COMPARED = ("label", "body", "css", "page", "scope", "locale")
+WORD_COMPARED = ("label", "locale")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class StoreTemplate(Step):
     shown: str
     company_entity: str | None
     changes: tuple[str, ...] = ()
+    #: the document of a Word template (None: an HTML one)
+    docx: bytes | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         if not self.changes:
@@ -53,7 +60,8 @@ class StoreTemplate(Step):
         return []
 
     def finishing(self) -> list[Operation]:
-        return [StoreTemplateOp(self.entity, self.data, self.shown, self.company_entity)]
+        return [StoreTemplateOp(self.entity, self.data, self.shown, self.company_entity,
+                                self.docx)]
 
 
 class StoreTemplateOp(Operation):
@@ -63,21 +71,22 @@ class StoreTemplateOp(Operation):
     structural: ClassVar[bool] = False
 
     def __init__(self, entity: str, data: TemplateData, shown: str,
-                 company_entity: str | None) -> None:
+                 company_entity: str | None, docx: bytes | None = None) -> None:
         self.entity = entity
         self.data = data
         self.shown = shown
         self.company_entity = company_entity
+        self.docx = docx
 
     def run(self, ctx: OpContext) -> Outcome:
         entity = ctx.catalog.entities.get(self.entity)
         if entity is None or entity.removed or entity.child:
             raise ValidationError(
                 f"{self.shown}: there is no entity {self.entity!r} to print "
-                "(the file name says <entity>.<name>.html.j2)."
+                "(the file name says <entity>.<name>.html.j2 or <entity>.<name>.docx)."
             )
         report = lint.Linter(ctx.catalog, self.company_entity).lint(
-            self.data.body, entity, scope=self.data.scope
+            self._source(), entity, scope=self.data.scope
         )
         if report.problems:
             first = report.problems[0]
@@ -88,30 +97,56 @@ class StoreTemplateOp(Operation):
         if not ctx.dry_run:
             written = TemplateStore(ctx.conn.engine).write_in(
                 ctx.conn, entity, self.data, user_id=ctx.user_id,
-                note=f"From {self.shown} (config apply).",
+                note=f"From {self.shown} (config apply).", docx=self.docx,
             )
         return Outcome(self.name, entity=entity.name, after={"template": self.data.name,
                                                              "written": written},
                        undoable=False)
 
+    def _source(self) -> str:
+        """The Jinja to check: the body, or what docxtpl makes of the Word document."""
+        if self.docx is None:
+            return self.data.body
+        from recordbase.printing.docx import docx_source
 
-def read_checked(directory: Path) -> list[tuple[str, TemplateData, str]]:
-    """The folder's template files, each with a valid header and Jinja syntax; else one
-    sentence naming every bad file and, for syntax, its line."""
-    found = read_templates(directory)
-    problems = []
+        try:
+            return docx_source(self.docx)
+        except Exception as exc:  # docxtpl raises whatever the document's XML makes it
+            raise ValidationError(
+                f"{self.shown}: the Word document cannot be read as a template "
+                f"({type(exc).__name__})."
+            ) from exc
+
+
+def read_checked(directory: Path) -> tuple[list[tuple[str, TemplateData, str]],
+                                            list[WordFile]]:
+    """The folder's HTML template files, each with a valid header and Jinja syntax, and
+    its Word templates; else one sentence naming every bad file and what is wrong."""
+    problems: list[str] = []
+    try:
+        found = read_templates(directory)
+    except ValidationError as exc:  # the files' sentences, to go with the Word ones
+        found = []
+        problems += [f"{shown}: {reason}" for shown, reason in exc.fields.items()]
     for _entity, data, shown in found:
         failure = sandbox.syntax_check(data.body, "tpl:config")
         if failure is not None:
             where = f"line {failure.line}: " if failure.line else ""
             problems.append(f"{shown}: {where}{failure.message}")
+    words, word_problems = read_word_files(Path(directory) / FOLDER, FOLDER)
+    problems += word_problems
+    html = {(entity, data.name): shown for entity, data, shown in found}
+    for word in words:
+        other = html.get((word.entity, word.data.name))
+        if other is not None:
+            problems.append(f"{word.shown}: {other} is a template of the same name")
     if problems:
         raise ValidationError(
             f"The print templates have {len(problems)} problem(s); nothing was changed: "
             + "; ".join(problems[:10]),
             fields={p.split(":", 1)[0]: p.split(":", 1)[1].strip() for p in problems},
         )
-    return found
+    return found, words
 
 
 def template_steps(runtime: Runtime, directory: Path, live: Catalog) -> list[Step]:
@@ -121,7 +156,8 @@ def template_steps(runtime: Runtime, directory: Path, live: Catalog) -> list[Ste
         stored[(template.entity_id, template.name)] = template
     steps: list[Step] = []
     company = runtime.prints.company_entity
-    for entity_name, data, shown in read_checked(directory):
+    found, words = read_checked(directory)
+    for entity_name, data, shown in found:
         entity = live.entities.get(entity_name)
         current = stored.get((entity.id, data.name)) if entity is not None else None
         if current is None:
@@ -132,6 +168,20 @@ def template_steps(runtime: Runtime, directory: Path, live: Catalog) -> list[Ste
         if changes or current.kind != "html":
             steps.append(StoreTemplate(entity_name, data, shown, company,
                                        changes or ("kind",)))
+    for word in words:
+        entity = live.entities.get(word.entity)
+        current = stored.get((entity.id, word.data.name)) if entity is not None else None
+        if current is None:
+            steps.append(StoreTemplate(word.entity, word.data, word.shown, company,
+                                       docx=word.content))
+            continue
+        changes = tuple(k for k in WORD_COMPARED
+                        if getattr(current.data, k) != getattr(word.data, k))
+        if current.docx != word.content:
+            changes += ("document",)
+        if changes or current.kind != "docx":
+            steps.append(StoreTemplate(word.entity, word.data, word.shown, company,
+                                       changes or ("kind",), docx=word.content))
     return steps
 
 
@@ -161,8 +211,9 @@ def _number(value: Any) -> Any:
 
 
 def export_templates(runtime: Runtime, directory: Path, live: Catalog) -> list[Path]:
-    """Every stored HTML template as a file; template files of the folder that no longer
-    match a stored template are removed (they would bring it back)."""
+    """Every stored template as a file (a Word one as its document and a sidecar); template
+    files of the folder that no longer match a stored template are removed (they would
+    bring it back)."""
     from recordbase.configio.export import write_atomically
     from recordbase.printing.files import write_template_file
 
@@ -170,13 +221,21 @@ def export_templates(runtime: Runtime, directory: Path, live: Catalog) -> list[P
     written: list[Path] = []
     for stored in runtime.prints.store.all():
         entity = next((e for e in live.live_entities() if e.id == stored.entity_id), None)
-        if entity is None or stored.kind != "html":
+        if entity is None:
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{entity.name}.{stored.name}.html.j2"
+        stem = f"{entity.name}.{stored.name}"
+        if stored.kind == "docx":
+            document, sidecar = folder / f"{stem}.docx", folder / f"{stem}.docx.json"
+            write_atomically(document, stored.docx or b"")
+            write_atomically(sidecar, sidecar_of(stored.data))
+            written += [document, sidecar]
+            continue
+        path = folder / f"{stem}.html.j2"
         write_atomically(path, write_template_file(header_of(stored.data), stored.body))
         written.append(path)
     if folder.is_dir():
-        for stale in sorted(set(folder.glob("*.html.j2")) - set(written)):
+        files = {*folder.glob("*.html.j2"), *folder.glob("*.docx"), *folder.glob("*.docx.json")}
+        for stale in sorted(files - set(written)):
             stale.unlink()
     return sorted(written)

@@ -22,6 +22,8 @@ from recordbase.printing.spec import TemplateData
 T = systables.print_templates
 R = systables.print_template_revisions
 U = systables.users
+#: how a sentence names a template of each kind
+KIND_NAMES = {"html": "an HTML", "docx": "a Word"}
 
 
 @dataclass(frozen=True)
@@ -208,9 +210,12 @@ class TemplateStore:
         *,
         user_id: int | None,
         note: str,
+        docx: bytes | None = None,
     ) -> bool:
         """Create the template, or save it as the next revision when its content differs,
-        inside the caller's transaction (config apply); whether anything was written."""
+        inside the caller's transaction (config apply); whether anything was written.
+        With ``docx`` it is a Word template, else an HTML one; neither replaces the other."""
+        kind = "html" if docx is None else "docx"
         row = (
             conn.execute(_current().where(T.c.entity_id == entity.id, T.c.name == data.name))
             .mappings()
@@ -219,23 +224,24 @@ class TemplateStore:
         if row is None:
             template_id = conn.execute(
                 sa.insert(T)
-                .values(entity_id=entity.id, name=data.name, kind="html", revision=1)
+                .values(entity_id=entity.id, name=data.name, kind=kind, revision=1)
                 .returning(T.c.id)
             ).scalar_one()
-            self._revision(conn, template_id, 1, data, None, user_id, note)
+            self._revision(conn, template_id, 1, data, docx, user_id, note)
             return True
         current = _stored(row)
-        if current.kind != "html":
+        if current.kind != kind:
+            held, given = KIND_NAMES[current.kind], KIND_NAMES[kind]
             raise Conflict(
-                f"{entity.label_plural} have a Word template named {data.name!r}; "
-                "an HTML template file cannot replace it.",
-                fields={"name": "A Word template has this name."},
+                f"{entity.label_plural} have {held} template named {data.name!r}; "
+                f"{given} template file cannot replace it.",
+                fields={"name": f"{held.capitalize()} template has this name."},
             )
-        if current.data == data:
+        if current.data == data and current.docx == docx:
             return False
         conn.execute(sa.update(T).where(T.c.id == current.id)
                      .values(revision=current.revision + 1))
-        self._revision(conn, current.id, current.revision + 1, data, None, user_id, note)
+        self._revision(conn, current.id, current.revision + 1, data, docx, user_id, note)
         return True
 
     def revisions(self, entity: EntityDef, name: str) -> list[dict[str, Any]]:
