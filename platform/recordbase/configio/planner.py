@@ -47,6 +47,7 @@ from recordbase.configio.steps import (
     quoted,
 )
 from recordbase.errors import RecordbaseError, ValidationError
+from recordbase.fields.computed import VALUE_OPTIONS
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema.specs import field_to_json
 
@@ -54,9 +55,6 @@ if TYPE_CHECKING:
     from recordbase.runtime import Runtime
 
 NOT_YET = "is not supported by config apply yet"
-#: options whose change rewrites no column: a number's footer total and its computation
-#: (the operation recomputes the existing records' values, in the apply's transaction)
-VALUE_OPTIONS = {"computed", "total"}
 FIELD_FLAGS = ("required", "unique", "indexed", "default")
 FIELD_TEXTS = ("label", "help")
 ENTITY_TEXTS = ("label", "label_plural")
@@ -322,6 +320,7 @@ def field_changes(entity: str, wanted: Mapping[str, Any], live: FieldDef) -> Ite
         keys = sorted(
             k for k in {*old_options, *new_options} if old_options.get(k) != new_options.get(k)
         )
+        # they rewrite no column (a computation is recomputed in the apply's transaction)
         if set(keys) <= VALUE_OPTIONS:
             yield UpdateField(entity, live.name, "options", old_options, new_options)
         else:

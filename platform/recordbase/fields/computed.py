@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from recordbase.catalog import Catalog
 
 NAME = ma.validate.Regexp(r"^[a-z][a-z0-9_]*\Z", error="A field name.")
+#: the options that say how a number is worked out or summed, never how it is stored:
+#: changing them converts no value (schema.recompute works computed values out again)
+VALUE_OPTIONS = frozenset({"computed", "total"})
 MAX_FACTORS = 5
 
 

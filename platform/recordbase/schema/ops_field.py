@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from recordbase import systables
 from recordbase.errors import Conflict, NotFound, ValidationError
-from recordbase.fields.computed import computation_of
+from recordbase.fields.computed import VALUE_OPTIONS, computation_of
 from recordbase.model import EntityDef, FieldDef
 from recordbase.names import check_label
 from recordbase.schema import ddl, physical, recompute
@@ -313,9 +313,11 @@ class ChangeField(Operation):
     def _check_data(
         self, ctx: OpContext, entity: EntityDef, old: FieldDef, new: FieldDef
     ) -> ConversionReport:
+        keys = {*old.options, *new.options}
+        options = {k for k in keys if old.options.get(k) != new.options.get(k)}
         needs = (
             new.type != old.type
-            or dict(new.options) != dict(old.options)
+            or bool(options - VALUE_OPTIONS)  # a computation is not a conversion: see recompute
             or (new.required and not old.required)
             or (new.unique and not old.unique)
         )
