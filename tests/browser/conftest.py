@@ -3,17 +3,26 @@
 The server is the app in a thread (werkzeug's ``make_server``) on a free port, on a
 SQLite database holding the sales CRM and its demo records. Each test gets a fresh
 browser context (its own cookies) and leaves a screenshot in ``artifacts/``.
+
+``RECORDBASE_TEST_SLOW_SCRIPTS=1.5`` makes the server answer every script that many
+seconds late: a test that acts on a page reached by a click before the page's scripts
+run (a race that shows only now and then on a loaded machine) then fails every time.
+After such a click, wait for ``page.wait_for_load_state("load")``: deferred scripts
+have run by the load event.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import request
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -37,6 +46,11 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.browser
 
 
+def _late_scripts(seconds: float) -> None:
+    if request.path.endswith(".js"):
+        time.sleep(seconds)
+
+
 @contextlib.contextmanager
 def serve_crm(folder: Path) -> Iterator[tuple[str, Runtime]]:
     """The sales CRM with its demo data in ``folder``, served on 127.0.0.1 by a thread."""
@@ -44,6 +58,9 @@ def serve_crm(folder: Path) -> Iterator[tuple[str, Runtime]]:
         {"DATABASE_URL": f"sqlite:///{folder / 'rb.sqlite3'}", "PASSWORD_HASH_PROFILE": "cheapest"}
     )
     rt: Runtime = app.extensions["recordbase"]
+    late = float(os.environ.get("RECORDBASE_TEST_SLOW_SCRIPTS", "0") or 0)
+    if late > 0:
+        app.before_request(functools.partial(_late_scripts, late))
     create_system_tables(rt.engine)
     configio.apply_config(rt, configio.load_config(CRM))
     configio.load_demo_data(rt, CRM, user_id=None)
@@ -139,3 +156,6 @@ def choose_language(page: Page, code: str) -> None:
     menu.locator("#language-choice").select_option(code)
     menu.locator("form", has=page.locator("#language-choice")).locator("button").click()
     expect(page.locator("html")).to_have_attribute("lang", code)
+    # the new page's deferred scripts (the designer's keys, pickers) run before its load
+    # event: a key pressed earlier would reach a page that does not listen yet
+    page.wait_for_load_state("load")

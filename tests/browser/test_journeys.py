@@ -29,6 +29,9 @@ def _create_client(page: Page, server: str, name: str) -> str:
     page.get_by_label("Name", exact=True).fill(name)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#messages")).to_contain_text("Created.")
+    # the card's tabs load through htmx, which starts before the load event: a click on
+    # a tab before it would follow the tab's link to the list instead
+    page.wait_for_load_state("load")
     return page.url.split("?")[0]
 
 

@@ -38,6 +38,7 @@ def test_hide_rename_and_reorder_sections(page: Page, server: str, shot) -> None
     menu.get_by_role("link", name="Clients of the firm").click()
     expect(page.get_by_role("heading", name="Clients of the firm")).to_be_visible()
     page.locator("table.records tbody tr a").first.click()
+    page.wait_for_load_state("load")  # htmx loads the tab into the card from then on
     page.get_by_role("tab", name="Contacts").click()
     panel = page.get_by_role("tabpanel")
     expect(panel.get_by_role("heading", name="Contacts")).to_be_visible()

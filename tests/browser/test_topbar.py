@@ -108,6 +108,7 @@ def test_the_top_bar_is_one_row_and_its_menus_work_by_keyboard(
             page.keyboard.press("Tab")
         page.keyboard.press("Enter")
         expect(page).to_have_url(server + "/admin/users")
+        page.wait_for_load_state("load")  # app.js, which closes menus on Escape, has run
 
         # the user menu: account, language, sign out
         user = page.locator("header.topbar details.user-menu")
