@@ -89,6 +89,33 @@ def test_edit_a_template_with_live_previews(
     expect(printed.value.locator("p.who")).to_contain_text("Client: ")
 
 
+def test_a_built_in_partial_from_the_palette_prints_in_the_preview(
+    page: Page, server: str, shot, artifacts_dir: Path
+) -> None:
+    page.goto(server + "/print-templates/invoices/")
+    page.get_by_label("API name").first.fill("browser_partials")
+    page.get_by_label("Label").first.fill("Partials from the palette")
+    page.get_by_role("button", name="Create the template").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Partials from the palette")
+    _type_at_end(page, "\n")
+    partials = page.locator("details.palette-group[data-kind=partials]")
+    partials.locator("summary").click()
+    expect(partials.locator("summary")).to_have_text("Built-in partials")
+    expect(partials.get_by_role("button")).to_have_count(4)
+    partials.get_by_role("button", name="requisites", exact=True).click()  # the mouse
+    _type_at_end(page, "\n")
+    partials.get_by_role("button", name="signatures", exact=True).focus()
+    page.keyboard.press("Enter")  # and the keyboard
+    html = page.frame_locator("iframe[name=preview-html]")
+    # the company card's requisites and the director's signature line, rendered
+    expect(html.locator("table.rb-requisites")).to_contain_text("ИНН", timeout=60_000)
+    expect(html.locator("table.rb-signatures")).to_contain_text("подпись")
+    expect(page.locator("#preview-status")).to_have_text("The preview is up to date.")
+    shot(page)
+    page.locator("#preview-html").scroll_into_view_if_needed()  # frames: in the viewport
+    page.screenshot(path=str(artifacts_dir / "browser-print-editor-partials-preview.png"))
+
+
 def test_print_the_selected_records_of_a_list(page: Page, server: str, shot) -> None:
     page.goto(server + "/r/invoices/")
     boxes = page.locator('table.records tbody input[name="ids"]')
