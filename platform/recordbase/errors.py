@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from recordbase.messages import msg
+
 
 class RecordbaseError(Exception):
     """Raised for any failure a user or caller can act on; the base of all domain errors."""
@@ -67,9 +69,14 @@ class RegistryError(RecordbaseError):
 
     def __init__(self, registry: str, key: str, *, duplicate: bool = False) -> None:
         if duplicate:
-            message = f"The {registry} registry already has an entry named {key!r}."
+            message = msg(
+                "The {registry} registry already has an entry named '{key}'.",
+                registry=registry, key=key,
+            )
         else:
-            message = f"The {registry} registry has no entry named {key!r}."
+            message = msg(
+                "The {registry} registry has no entry named '{key}'.", registry=registry, key=key
+            )
         super().__init__(message)
         self.registry = registry
         self.key = key

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from recordbase import systables
 from recordbase.fields.base import FieldType, plain_placeholder
 from recordbase.fields.text import no_control_characters
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 
 if TYPE_CHECKING:
@@ -39,11 +40,11 @@ def check_pattern(pattern: str) -> None:
     counters = [m for m in TOKEN.findall(pattern) if m.startswith("#")]
     if len(counters) != 1:
         raise ma.ValidationError(
-            "The pattern needs exactly one counter, such as {####} (1 to 12 #)."
+            msg("The pattern needs exactly one counter, such as {{####}} (1 to 12 #).")
         )
     if "{" in TOKEN.sub("", pattern) or "}" in TOKEN.sub("", pattern):
         raise ma.ValidationError(
-            "Braces only surround the tokens {YYYY}, {YY}, {MM}, {DD} and {#…}."
+            msg("Braces only surround the tokens {{YYYY}}, {{YY}}, {{MM}}, {{DD}} and {{#…}}.")
         )
 
 

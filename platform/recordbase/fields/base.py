@@ -19,6 +19,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from recordbase.errors import ConversionError, ValidationError
+from recordbase.messages import Recogniser, joined, known, msg
 from recordbase.model import EntityDef, FieldDef
 
 if TYPE_CHECKING:
@@ -84,7 +85,10 @@ class FieldType:
             cleaned: dict[str, Any] = self.options_schema().load(dict(options))
         except ma.ValidationError as exc:
             raise ValidationError(
-                f"The options of a {self.name} field are not valid: {_flatten(exc.messages)}",
+                msg(
+                    "The options of a {type} field are not valid: {problem}",
+                    type=self.name, problem=_flatten(exc.messages),
+                ),
                 fields={"options": _flatten(exc.messages)},
             ) from exc
         return cleaned
@@ -273,20 +277,72 @@ class FieldType:
 def plain_placeholder(field: FieldDef, record: str) -> str:
     """A placeholder that prints the value as it is (texts, ids, whole numbers, links' titles)."""
     return f"{{{{ {record}.{field.name} }}}}"
+# Sentences marshmallow formats itself (its own and the ``error=`` texts of our validators):
+# recognised after the fact so the web can translate them.
+LIBRARY_SENTENCES = Recogniser([
+    known("Missing data for required field."),
+    known("Field may not be null."),
+    known("Invalid value."),
+    known("Not a valid string."),
+    known("Not a valid utf-8 string."),
+    known("Not a valid integer."),
+    known("Not a valid number."),
+    known("Number too large."),
+    known("Special numeric values (nan or infinity) are not permitted."),
+    known("Not a valid boolean."),
+    known("Not a valid list."),
+    known("Not a valid mapping type."),
+    known("Invalid type."),
+    known("Invalid input type."),
+    known("Unknown field."),
+    known("Not a valid email address."),
+    known("Not a valid URL."),
+    known("String does not match expected pattern."),
+    known("Must be one of: {choices}."),
+    known("Length must be between {min} and {max}."),
+    known("Length must be {equal}."),
+    known("Longer than maximum length {max}."),
+    known("Shorter than minimum length {min}."),
+    known("Must be greater than or equal to {min} and less than or equal to {max}."),
+    known("Must be greater than or equal to {min}."),
+    known("Must be less than or equal to {max}."),
+    known("At most {count} characters."),
+    known("At most {count} linked records."),
+    known("A field name."),
+    known("Not a valid e-mail address."),
+    known("Between {min} and {max} MB."),
+    known("An extension is 1 to 10 letters or digits."),
+    known("The number must be between {min} and {max}."),
+    known("A record id is a positive integer."),
+    known("The currency is a three-letter ISO 4217 code in capitals, such as RUB or USD."),
+    known("A choice value has 1 to 100 characters."),
+    known("Give between 1 and {count} choices."),
+    known("Not a valid web address: it starts with http:// or https:// and names a site."),
+    known(
+        "Not a valid date and time: write it in ISO 8601, for example 2026-11-27T09:41:00+03:00."
+    ),
+    known("The date and time is outside the years 1 to 9999 once converted to UTC."),
+    known("Not a valid date: write it as YYYY-MM-DD, for example 2026-11-27."),
+    known('A choice is a text or an object such as {{"value": "new", "label": "New"}}.'),
+    known("Use true or false."),
+    known("Not a whole number."),
+])
 
 
 def _flatten(messages: Any) -> str:
-    """Marshmallow's nested message structure as one sentence."""
+    """Marshmallow's nested message structure as one sentence (a Message: translatable)."""
     if isinstance(messages, str):
-        return messages
+        return LIBRARY_SENTENCES(messages)
     if isinstance(messages, Mapping):
         parts = []
         for key, value in messages.items():
             text = _flatten(value)
-            parts.append(text if key == "_schema" else f"{key}: {text}")
-        return " ".join(parts)
+            parts.append(
+                text if key == "_schema" else msg("{field}: {problem}", field=key, problem=text)
+            )
+        return joined(parts)
     if isinstance(messages, list | tuple):
-        return " ".join(_flatten(m) for m in messages)
+        return joined(_flatten(m) for m in messages)
     return str(messages)
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -41,7 +42,10 @@ def parse_word(text: str) -> bool | None:
     if word in FALSE_WORDS:
         return False
     raise ConversionError(
-        f"{text[:40]!r} is not a yes/no value: use true/false, yes/no, 1/0 or да/нет."
+        msg(
+            "{text} is not a yes/no value: use true/false, yes/no, 1/0 or да/нет.",
+            text=repr(text[:40]),
+        )
     )
 
 
@@ -67,7 +71,7 @@ class BooleanFieldType(FieldType):
             return raw
         value = parse_word(str(raw))
         if value is None:
-            raise ConversionError("Give true or false.")
+            raise ConversionError(msg("Give true or false."))
         return value
 
     def export_value(self, field: FieldDef, value: Any) -> str:

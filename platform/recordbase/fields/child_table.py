@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from recordbase import systables
 from recordbase.errors import ConversionError, ValidationError
 from recordbase.fields.base import FieldType
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 
 if TYPE_CHECKING:
@@ -62,15 +63,23 @@ class ChildTableFieldType(FieldType):
         cleaned = super().clean_options(options, catalog)
         target = catalog.entities.get(cleaned["target"])
         if target is None or target.removed:
-            msg = f"The target entity {cleaned['target']!r} does not exist."
-            raise ValidationError(msg, fields={"options": msg})
+            message = msg(
+            "The target entity '{target}' does not exist.", target=cleaned["target"]
+        )
+            raise ValidationError(message, fields={"options": message})
         if not target.child:
-            msg = f"The entity {target.name!r} is not an entity of child-table lines (child: true)."
-            raise ValidationError(msg, fields={"options": msg})
+            message = msg(
+                "The entity '{target}' is not an entity of child-table lines (child: true).",
+                target=target.name,
+            )
+            raise ValidationError(message, fields={"options": message})
         for owner, other in catalog.fields_targeting(target):
             if other.type == self.name and not other.removed:
-                msg = f"The lines of {target.name!r} already belong to {owner.name}.{other.name}."
-                raise ValidationError(msg, fields={"options": msg})
+                message = msg(
+                    "The lines of '{target}' already belong to {owner}.{other}.",
+                    target=target.name, owner=owner.name, other=other.name,
+                )
+                raise ValidationError(message, fields={"options": message})
         return cleaned
 
     def columns_in_target(self, field: FieldDef, owner: EntityDef) -> list[sa.Column[Any]]:
@@ -135,7 +144,10 @@ class ChildTableFieldType(FieldType):
         if errors:
             first = next(iter(errors))
             raise ValidationError(
-                f"Line {int(first) + 1} of {field.label} has problems.",
+                msg(
+                    "Line {line} of {field} has problems.",
+                    line=int(first) + 1, field=field.label,
+                ),
                 fields={k: v for k, v in errors.items()},
             )
         return parsed
@@ -171,8 +183,11 @@ class ChildTableFieldType(FieldType):
         foreign = kept - existing
         if foreign:
             raise ValidationError(
-                f"{field.label}: lines {sorted(foreign)} do not belong to this record.",
-                fields={field.name: "Unknown line ids."},
+                msg(
+                    "{field}: lines {ids} do not belong to this record.",
+                    field=field.label, ids=sorted(foreign),
+                ),
+                fields={field.name: msg("Unknown line ids.")},
             )
         if existing - kept:
             conn.execute(sa.delete(table).where(table.c.id.in_(sorted(existing - kept))))
@@ -204,7 +219,10 @@ class ChildTableFieldType(FieldType):
         fdef = target.field(name)
         source = catalog.type_of(fdef).source_column(fdef)
         if source is None:
-            raise ValidationError(f"The field {name!r} cannot be used inside child-table lines.")
+            raise ValidationError(msg(
+                "The field '{name}' cannot be used inside child-table lines.",
+                name=name,
+            ))
         return source
 
     def export_value(self, field: FieldDef, value: Any) -> str:
@@ -220,11 +238,11 @@ class ChildTableFieldType(FieldType):
         try:
             lines = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ConversionError(f"The lines are not valid JSON: {exc.msg}.") from exc
+            raise ConversionError(msg("The lines are not valid JSON: {why}.", why=exc.msg)) from exc
         if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
-            raise ConversionError("The lines are a JSON list of objects.")
+            raise ConversionError(msg("The lines are a JSON list of objects."))
         if len(lines) > MAX_LINES:
-            raise ConversionError(f"At most {MAX_LINES} lines.")
+            raise ConversionError(msg("At most {max_lines} lines.", max_lines=MAX_LINES))
         return lines
 
     def print_placeholder(self, field: FieldDef, record: str) -> str:

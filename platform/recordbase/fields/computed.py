@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import marshmallow as ma
 
 from recordbase.errors import RegistryError, ValidationError
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 
 if TYPE_CHECKING:
@@ -84,10 +85,15 @@ class Computation:
 
 def _numeric(catalog: Catalog, entity: EntityDef, name: str) -> str | None:
     if not entity.has_field(name):
-        return f"{entity.label_plural} have no field named {name!r}"
+        return msg(
+            "{entities} have no field named '{name}'", entities=entity.label_plural, name=name
+        )
     fdef = entity.field(name)
     if not catalog.type_of(fdef).numeric:
-        return f"{entity.name}.{name} is a {fdef.type} field, not a number"
+        return msg(
+            "{entity}.{name} is a {type} field, not a number",
+            entity=entity.name, name=name, type=fdef.type,
+        )
     return None
 
 
@@ -106,7 +112,10 @@ class Multiply(Computation):
             if problem:
                 return problem
             if "computed" in entity.field(name).options:
-                return f"{entity.name}.{name} is computed itself; multiply stored values"
+                return msg(
+                    "{entity}.{name} is computed itself; multiply stored values",
+                    entity=entity.name, name=name,
+                )
         return None
 
     def evaluate(self, catalog: Catalog, entity: EntityDef, spec: Any,
@@ -137,10 +146,13 @@ class SumOfLines(Computation):
     def check(self, catalog: Catalog, entity: EntityDef, spec: Any) -> str | None:
         child = spec["child"]
         if not entity.has_field(child):
-            return f"{entity.label_plural} have no field named {child!r}"
+            return msg(
+                "{entities} have no field named '{name}'",
+                entities=entity.label_plural, name=child,
+            )
         lines = catalog.type_of(entity.field(child)).line_entity(entity.field(child), catalog)
         if lines is None:
-            return f"{entity.name}.{child} is not a child table"
+            return msg("{entity}.{name} is not a child table", entity=entity.name, name=child)
         return _numeric(catalog, lines, spec["field"])
 
     def evaluate(self, catalog: Catalog, entity: EntityDef, spec: Any,
@@ -188,12 +200,18 @@ class ComputedOption(ma.fields.Field[dict[str, Any]]):
         names = COMPUTATIONS.names()
         if not isinstance(value, Mapping) or len(value) != 1:
             raise ma.ValidationError(
-                f"An object with one key, the computation: one of {', '.join(names)}."
+                msg(
+                    "An object with one key, the computation: one of {names}.",
+                    names=', '.join(names),
+                )
             )
         ((key, spec),) = value.items()
         if key not in names:
             raise ma.ValidationError(
-                f"There is no computation {key!r}; the computations are: {', '.join(names)}."
+                msg(
+                    "There is no computation '{key}'; the computations are: {names}.",
+                    key=key, names=', '.join(names),
+                )
             )
         try:
             loaded = COMPUTATIONS.get(key).schema.deserialize(spec)
@@ -248,10 +266,13 @@ def check_field(
     """Raise a ValidationError naming the field when its computation does not work."""
     problem = computation.check(catalog, entity, spec)
     if problem is None and fdef.name in computation.operands(spec):
-        problem = f"{fdef.name} cannot be computed from itself"
+        problem = msg("{field} cannot be computed from itself", field=fdef.name)
     if problem is not None:
-        msg = (
-            f"The computed field {entity.name}.{fdef.name} does not work: {problem}. "
-            "Change its computed option first."
+        message = (
+            msg(
+                "The computed field {entity}.{field} does not work: {problem}. Change its "
+                "computed option first.",
+                entity=entity.name, field=fdef.name, problem=problem,
+            )
         )
-        raise ValidationError(msg, fields={"options": msg})
+        raise ValidationError(message, fields={"options": message})

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class DateFieldType(FieldType):
             try:
                 moment = dt.datetime.fromisoformat(text.strip())
             except ValueError:
-                raise ConversionError(f"{text!r} is not a date.") from None
+                raise ConversionError(msg("{text} is not a date.", text=repr(text))) from None
             if moment.tzinfo is not None:
                 moment = moment.astimezone(dt.UTC)
             return moment.date().isoformat()

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Dialect
 from recordbase.errors import ValidationError
 from recordbase.fields.base import FieldType
 from recordbase.fields.computed import NumericOptions
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -85,7 +86,10 @@ class ExactDecimal(ma.fields.Decimal):
                 value = int(value)
             else:
                 raise ma.ValidationError(
-                    'Send decimal numbers as strings (for example "1234.50") so no digit is lost.'
+                    msg(
+                        'Send decimal numbers as strings (for example "1234.50") so no digit '
+                        "is lost."
+                    )
                 )
         result = super()._validated(value)
         # digit counting only: arithmetic on "1e999999999" would overflow the context
@@ -95,10 +99,16 @@ class ExactDecimal(ma.fields.Decimal):
         if not significant:
             return result
         if -(exponent + len(digits) - len(significant)) > self.scale:
-            raise ma.ValidationError(f"At most {self.scale} digits after the decimal point.")
+            raise ma.ValidationError(msg(
+                "At most {scale} digits after the decimal point.",
+                scale=self.scale,
+            ))
         integer_digits = self.precision - self.scale
         if result.adjusted() >= integer_digits:
-            raise ma.ValidationError(f"At most {integer_digits} digits before the decimal point.")
+            raise ma.ValidationError(msg(
+                "At most {integer_digits} digits before the decimal point.",
+                integer_digits=integer_digits,
+            ))
         return result
 
 
@@ -116,8 +126,8 @@ class DecimalFieldType(FieldType):
         cleaned = super().clean_options(options, catalog)
         if cleaned["scale"] > cleaned["precision"]:
             raise ValidationError(
-                "The scale of a decimal field cannot exceed its precision.",
-                fields={"options": "scale must not exceed precision."},
+                msg("The scale of a decimal field cannot exceed its precision."),
+                fields={"options": msg("scale must not exceed precision.")},
             )
         return cleaned
 

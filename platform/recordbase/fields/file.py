@@ -12,6 +12,7 @@ import marshmallow as ma
 
 from recordbase import systables
 from recordbase.fields.row_reference import RowReferenceFieldType
+from recordbase.messages import msg
 
 MAX_FILE_SIZE_MB = 100
 DEFAULT_FILE_SIZE_MB = 20
@@ -58,7 +59,7 @@ class FileFieldType(RowReferenceFieldType):
     }
     referenced = systables.files
     checked_columns = ("id", "name", "content_type")
-    noun: ClassVar[str] = "uploaded file"
+    noun: ClassVar[str] = msg("uploaded file")
     labels: ClassVar[dict[str, str]] = FILE_LABELS
 
     def check_row(self, row_id: int, row: Any) -> str | None:

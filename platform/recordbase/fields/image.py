@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 
 from recordbase.fields.file import DEFAULT_FILE_SIZE_MB, MAX_FILE_SIZE_MB, FileFieldType
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 IMAGE_LABELS = {"en": "Image", "ru": "Изображение", "hy": "Պատկեր"}
@@ -28,7 +29,7 @@ class ImageFieldType(FileFieldType):
     name = "image"
     converts_to: ClassVar[frozenset[str]] = frozenset({"file"})
     widget = "image"
-    noun = "uploaded image"
+    noun = msg("uploaded image")
     labels = IMAGE_LABELS
     print_helper = "image"
     options_schema: ClassVar[type[ma.Schema]] = ImageOptions
@@ -39,7 +40,10 @@ class ImageFieldType(FileFieldType):
 
     def check_file(self, file_id: int, name: str, content_type: str) -> str | None:
         if not content_type.lower().startswith("image/"):
-            return f"The file {name!r} (id {file_id}) is not an image: its type is {content_type}."
+            return msg(
+                "The file '{name}' (id {file_id}) is not an image: its type is {content_type}.",
+                name=name, file_id=file_id, content_type=content_type,
+            )
         return None
 
     def print_placeholder(self, field: FieldDef, record: str) -> str:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType, plain_placeholder
 from recordbase.fields.computed import NumericOptions
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class IntegerFieldType(FieldType):
         except decimal.InvalidOperation:
             return self.import_value(field, text)
         if not number.is_finite() or number != number.to_integral_value():
-            raise ConversionError(f"{text} is not a whole number.")
+            raise ConversionError(msg("{text} is not a whole number.", text=text))
         return self.import_value(field, str(int(number)))
 
     def print_placeholder(self, field: FieldDef, record: str) -> str:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from recordbase.errors import ValidationError
 from recordbase.fields.base import FieldType, plain_placeholder
 from recordbase.fields.integer import StrictInteger
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -35,13 +36,19 @@ class LinkOptions(ma.Schema):
 def check_target(cleaned: dict[str, Any], catalog: Catalog, *, allow_child: bool) -> None:
     target = catalog.entities.get(cleaned["target"])
     if target is None or target.removed:
-        msg = f"The target entity {cleaned['target']!r} does not exist."
-        raise ValidationError(msg, fields={"options": msg})
-    if target.child and not allow_child:
-        msg = (
-            f"The entity {target.name!r} holds the lines of a child table and cannot be linked to."
+        message = msg(
+            "The target entity '{target}' does not exist.", target=cleaned["target"]
         )
-        raise ValidationError(msg, fields={"options": msg})
+        raise ValidationError(message, fields={"options": message})
+    if target.child and not allow_child:
+        message = (
+            msg(
+                "The entity '{target}' holds the lines of a child table and cannot be linked "
+                "to.",
+                target=target.name,
+            )
+        )
+        raise ValidationError(message, fields={"options": message})
 
 
 class RecordId(StrictInteger):
@@ -117,7 +124,9 @@ class LinkFieldType(FieldType):
         table = catalog.table(target)
         found = conn.execute(sa.select(table.c.id).where(table.c.id == value)).first()
         if found is None:
-            return f"There is no {target.label} with id {value}."
+            return msg(
+                "There is no {entity} with id {record_id}.", entity=target.label, record_id=value
+            )
         return None
 
     def print_placeholder(self, field: FieldDef, record: str) -> str:

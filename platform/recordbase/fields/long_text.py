@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from recordbase.fields.base import FieldType, plain_placeholder
 from recordbase.fields.text import empty_to_none
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class LongTextOptions(ma.Schema):
 def no_control_characters_but_line_breaks(value: str) -> None:
     if any(ord(ch) < 32 and ch not in LINE_BREAKS for ch in value):
         raise ma.ValidationError(
-            "Control characters other than line breaks and tabs are not allowed."
+            msg("Control characters other than line breaks and tabs are not allowed.")
         )
 
 

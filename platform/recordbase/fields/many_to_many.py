@@ -19,6 +19,7 @@ from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType, flatten_messages
 from recordbase.fields.link import RecordId, check_target, existing_ids
 from recordbase.fields.row_reference import id_from_text
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def junction_name(field: FieldDef) -> str:
 def unique_ids(values: list[int]) -> None:
     twice = [value for value, count in Counter(values).items() if count > 1]
     if twice:
-        raise ma.ValidationError(f"The record {twice[0]} is listed twice.")
+        raise ma.ValidationError(msg("The record {record_id} is listed twice.", record_id=twice[0]))
 
 
 class ManyToManyFieldType(FieldType):
@@ -157,9 +158,14 @@ class ManyToManyFieldType(FieldType):
         if not missing:
             return None
         if len(missing) == 1:
-            return f"There is no {target.label} with id {missing[0]}."
+            return msg(
+                "There is no {entity} with id {record_id}.",
+                entity=target.label, record_id=missing[0],
+            )
         shown = ", ".join(map(str, missing[:20])) + (" …" if len(missing) > 20 else "")
-        return f"There are no {target.label_plural} with ids {shown}."
+        return msg(
+            "There are no {entities} with ids {ids}.", entities=target.label_plural, ids=shown
+        )
 
     def filter_value(self, field: FieldDef, op: str, raw: Any) -> Any:
         try:

@@ -26,6 +26,7 @@ from recordbase.fields.single_select import (
     sample_choices,
     value_by_label,
 )
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 from recordbase.records.operators import escape_like
 
@@ -60,11 +61,14 @@ class MultiSelectFieldType(FieldType):
         cleaned = super().clean_options(options, catalog)
         for choice in cleaned["choices"]:
             if ";" in choice["value"]:
-                msg = (
-                    f"The choice {choice['value']!r} contains ';', which separates the choices "
-                    "of a multiple select in exported files."
+                message = (
+                    msg(
+                        "The choice '{choice}' contains ';', which separates the choices of a "
+                        "multiple select in exported files.",
+                        choice=choice["value"],
+                    )
                 )
-                raise ValidationError(msg, fields={"options": msg})
+                raise ValidationError(message, fields={"options": message})
         return cleaned
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:

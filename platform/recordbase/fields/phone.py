@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import marshmallow as ma
 
 from recordbase.fields.bounded_text import BoundedTextFieldType
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -28,8 +29,12 @@ def check_phone(value: str) -> None:
     digits = sum(ch.isascii() and ch.isdigit() for ch in match["number"]) if match else 0
     if match is None or not MIN_DIGITS <= digits <= MAX_DIGITS:
         raise ma.ValidationError(
-            f"Not a valid phone number: use {MIN_DIGITS} to {MAX_DIGITS} digits with spaces, "
-            '+ ( ) - or dots, and optionally an extension such as "ext. 12" or "доб. 12".'
+            msg(
+                "Not a valid phone number: use {min_digits} to {max_digits} digits with "
+                'spaces, + ( ) - or dots, and optionally an extension such as "ext. 12" or '
+                '"доб. 12".',
+                min_digits=MIN_DIGITS, max_digits=MAX_DIGITS,
+            )
         )
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from recordbase.fields.base import FieldType
 from recordbase.fields.link import RecordId
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class RowReferenceFieldType(FieldType):
     #: the columns ``check_row`` looks at (never a file's contents)
     checked_columns: ClassVar[tuple[str, ...]] = ("id",)
     #: what a value is called in messages, and its label per locale for display
-    noun: ClassVar[str] = "record"
+    noun: ClassVar[str] = msg("record")
     labels: ClassVar[dict[str, str]] = {"en": "Record"}
     always_indexed = True  # deleting the row looks up the records that refer to it
     can_have_default = False
@@ -71,7 +72,7 @@ class RowReferenceFieldType(FieldType):
             .first()
         )
         if row is None:
-            return f"There is no {self.noun} with id {value}."
+            return msg("There is no {noun} with id {record_id}.", noun=self.noun, record_id=value)
         return self.check_row(value, row)
 
     def check_row(self, row_id: int, row: Any) -> str | None:

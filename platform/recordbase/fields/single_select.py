@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from recordbase.fields.base import FieldType
 from recordbase.fields.text import no_control_characters
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class ChoiceSchema(ma.Schema):
     def complete(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         data["value"] = data["value"].strip()
         if not data["value"]:
-            raise ma.ValidationError("A choice value cannot be blank.", "value")
+            raise ma.ValidationError(msg("A choice value cannot be blank."), "value")
         data["label"] = data.get("label", data["value"])
         if "color" in data:
             data["color"] = data["color"].lower()
@@ -81,7 +82,10 @@ class SelectOptions(ma.Schema):
             # case-insensitive: SQLite's LIKE (multi-select filters) does not tell them apart
             key = choice["value"].casefold()
             if key in seen:
-                raise ma.ValidationError(f"The choice {choice['value']!r} is given twice.")
+                raise ma.ValidationError(msg(
+                    "The choice {choice} is given twice.",
+                    choice=repr(choice['value']),
+                ))
             seen.add(key)
 
 
@@ -106,7 +110,10 @@ def one_of_choices(values: Sequence[str]) -> Callable[[str], None]:
     def check(value: str) -> None:
         if value not in allowed:
             raise ma.ValidationError(
-                f"{value[:MAX_VALUE_LENGTH]!r} is not one of the choices: {allowed_list(values)}."
+                msg(
+                    "{value} is not one of the choices: {choices}.",
+                    value=repr(value[:MAX_VALUE_LENGTH]), choices=allowed_list(values),
+                )
             )
 
     return check

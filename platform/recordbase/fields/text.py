@@ -9,6 +9,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from recordbase.fields.base import FieldType, plain_placeholder
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ class TextOptions(ma.Schema):
 
 def no_control_characters(value: str) -> None:
     if any(ord(ch) < 32 and ch not in "\t" for ch in value) or "\x00" in value:
-        raise ma.ValidationError("Control characters and line breaks are not allowed here.")
+        raise ma.ValidationError(msg("Control characters and line breaks are not allowed here."))
 
 
 def empty_to_none(value: Any) -> Any:

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from recordbase import systables
 from recordbase.fields.row_reference import RowReferenceFieldType
+from recordbase.messages import msg
 from recordbase.model import FieldDef
 
 USER_LABELS = {"en": "User", "ru": "Пользователь", "hy": "Օգտատեր"}
@@ -18,7 +19,7 @@ class UserFieldType(RowReferenceFieldType):
     operators = ("eq", "ne", "in", "isnull")
     value_schema: ClassVar[dict[str, Any]] = {"type": "integer", "description": "id of a user"}
     referenced = systables.users
-    noun: ClassVar[str] = "user"
+    noun: ClassVar[str] = msg("user")
     labels: ClassVar[dict[str, str]] = USER_LABELS
     refers_to_users = True
     can_own_records = True

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from recordbase.catalog import Catalog
 from recordbase.errors import ConversionError, ValidationError
 from recordbase.fields.computed import Computation, computed_fields
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 
 Fetch = Callable[[], dict[str, Any]]
@@ -148,4 +149,4 @@ def _sentence(entity: EntityDef, errors: Mapping[str, Any]) -> str:
     first = next(iter(errors.values()))
     while isinstance(first, Mapping):
         first = next(iter(first.values()))
-    return f"The {entity.label} was not saved: {first}"
+    return msg("The {entity} was not saved: {problem}", entity=entity.label, problem=first)

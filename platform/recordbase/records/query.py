@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from recordbase.catalog import Catalog
 from recordbase.errors import ConversionError, ValidationError
+from recordbase.messages import msg, reason
 from recordbase.model import EntityDef, FieldDef
 from recordbase.records.operators import MAX_IN_VALUES, OPERATORS
 
@@ -73,7 +74,10 @@ def resolve_column(
     if name in SYSTEM_SORTABLE:
         return None, table.c[name]
     if not entity.has_field(name):
-        raise _bad(param, f"{entity.label_plural} have no field named {name!r}.")
+        raise _bad(param, msg(
+            "{entities} have no field named '{name}'.",
+            entities=entity.label_plural, name=name,
+        ))
     fdef = entity.field(name)
     source = catalog.type_of(fdef).source_column(fdef)
     return fdef, (table.c[source] if source else None)
@@ -83,7 +87,10 @@ def compile_filters(
     entity: EntityDef, table: sa.Table, catalog: Catalog, filters: tuple[FilterSpec, ...]
 ) -> list[sa.ColumnElement[bool]]:
     if len(filters) > MAX_FILTERS:
-        raise _bad("filter", f"At most {MAX_FILTERS} filters can be combined.")
+        raise _bad("filter", msg(
+            "At most {max_filters} filters can be combined.",
+            max_filters=MAX_FILTERS,
+        ))
     out = []
     for spec in filters:
         param = f"filter[{spec.field}][{spec.op}]"
@@ -97,8 +104,11 @@ def compile_filters(
         if spec.op not in ops:
             raise _bad(
                 param,
-                f"The filter operator {spec.op!r} does not apply to the field {spec.field!r}; "
-                f"use one of: {', '.join(ops)}.",
+                msg(
+                    "The filter operator '{op}' does not apply to the field '{field}'; use one "
+                    "of: {names}.",
+                    op=spec.op, field=spec.field, names=', '.join(ops),
+                ),
             )
         operator = OPERATORS.get(spec.op)
         value = _parse_operand(operator.arity, spec, fdef, ftype, param)
@@ -120,14 +130,17 @@ def _parse_operand(
     if arity == "flag":
         text = (raw[0] if raw else "true").strip().lower()
         if text not in ("true", "false", "1", "0"):
-            raise _bad(param, f"The filter {param} takes true or false.")
+            raise _bad(param, msg("The filter {param} takes true or false.", param=param))
         return text in ("true", "1")
     if arity == "pair" and len(raw) != 2:
-        raise _bad(param, f"The filter {param} takes two values: from,to.")
+        raise _bad(param, msg("The filter {param} takes two values: from,to.", param=param))
     if arity == "list" and not 1 <= len(raw) <= MAX_IN_VALUES:
-        raise _bad(param, f"The filter {param} takes 1 to {MAX_IN_VALUES} values.")
+        raise _bad(param, msg(
+            "The filter {param} takes 1 to {max_in_values} values.",
+            param=param, max_in_values=MAX_IN_VALUES,
+        ))
     if arity == "one" and len(raw) != 1:
-        raise _bad(param, f"The filter {param} takes exactly one value.")
+        raise _bad(param, msg("The filter {param} takes exactly one value.", param=param))
 
     def parse(text: str) -> Any:
         try:
@@ -136,7 +149,10 @@ def _parse_operand(
             return ftype.filter_value(fdef, spec.op, text)
         except (ConversionError, ValueError) as exc:
             raise _bad(
-                param, f"The value {text!r} does not fit the field {spec.field!r}: {exc}"
+                param, msg(
+                    "The value {text} does not fit the field '{field}': {reason}",
+                    text=repr(text), field=spec.field, reason=reason(exc),
+                )
             ) from exc
 
     parsed = [parse(t) for t in raw]
@@ -156,14 +172,17 @@ def compile_sort(
     entity: EntityDef, table: sa.Table, catalog: Catalog, sort: tuple[str, ...]
 ) -> list[SortKey]:
     if len(sort) > MAX_SORT_KEYS:
-        raise _bad("sort", f"At most {MAX_SORT_KEYS} sort keys can be given.")
+        raise _bad("sort", msg(
+            "At most {max_sort_keys} sort keys can be given.",
+            max_sort_keys=MAX_SORT_KEYS,
+        ))
     keys: list[SortKey] = []
     for item in sort:
         descending = item.startswith("-")
         name = item.lstrip("-+")
         fdef, column = resolve_column(entity, table, catalog, name, "sort")
         if fdef is not None and (column is None or not catalog.type_of(fdef).sortable):
-            raise _bad("sort", f"The field {name!r} cannot be sorted on.")
+            raise _bad("sort", msg("The field '{name}' cannot be sorted on.", name=name))
         assert column is not None
         if name == "id":
             keys.append(SortKey("id", column, descending))
@@ -304,7 +323,7 @@ def compile_search(
     if not q:
         return None
     if len(q) > 200:
-        raise _bad("q", "The search text is longer than 200 characters.")
+        raise _bad("q", msg("The search text is longer than 200 characters."))
     parts: list[sa.ColumnElement[bool]] = []
     for fdef in entity.fields:
         ftype = catalog.type_of(fdef)
@@ -340,7 +359,10 @@ def decode_cursor(cursor: str, keys: list[SortKey]) -> list[Any]:
     ) as exc:
         raise _bad(
             "after",
-            "The cursor is not valid for this list (it belongs to another sort or was altered).",
+            msg(
+                "The cursor is not valid for this list (it belongs to another sort or was "
+                "altered)."
+            ),
         ) from exc
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from recordbase.catalog import Catalog
 from recordbase.errors import ValidationError
 from recordbase.fields.base import flatten_messages
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 
 SYSTEM_READ_ONLY = ("id", "version", "created_at", "updated_at", "created_by", "updated_by")
@@ -73,7 +74,7 @@ def validate_values(
     through unchecked for the caller to handle.
     """
     if not isinstance(data, Mapping):
-        raise ValidationError(f"A {entity.label} must be sent as a JSON object.")
+        raise ValidationError(msg("A {entity} must be sent as a JSON object.", entity=entity.label))
     errors: dict[str, Any] = {}
     values: dict[str, Any] = {}
     known = {f.name: f for f in entity.fields}
@@ -84,14 +85,15 @@ def validate_values(
         fdef = known.get(key)
         if fdef is None:
             errors[key] = (
-                "Set by Recordbase; it cannot be written."
+                msg("Set by Recordbase; it cannot be written.")
                 if key in SYSTEM_READ_ONLY
-                else f"{entity.label_plural} have no field named {key!r}."
+                else msg("{entities} have no field named '{name}'.", entities=entity.label_plural,
+                         name=key)
             )
             continue
         ftype = catalog.type_of(fdef)
         if ftype.read_only:
-            errors[key] = "Set by Recordbase; it cannot be written."
+            errors[key] = msg("Set by Recordbase; it cannot be written.")
             continue
         try:
             value = ftype.parse_input(conn, fdef, catalog, raw)
@@ -102,7 +104,7 @@ def validate_values(
             errors[key] = exc.fields or exc.message
             continue
         if fdef.required and ftype.empty(value):
-            errors[key] = "A value is required."
+            errors[key] = msg("A value is required.")
             continue
         problem = ftype.check_references(conn, fdef, catalog, value)
         if problem:
@@ -118,7 +120,7 @@ def validate_values(
                 and fdef.name not in data
                 and ftype.default_for(fdef) is None
             ):
-                errors[fdef.name] = "A value is required."
+                errors[fdef.name] = msg("A value is required.")
     if errors:
         raise ValidationError(_sentence(entity, errors), fields=errors)
     return values
@@ -128,6 +130,12 @@ def _sentence(entity: EntityDef, errors: Mapping[str, Any]) -> str:
     if len(errors) == 1:
         key, problem = next(iter(errors.items()))
         text = problem if isinstance(problem, str) else flatten_messages(problem)
-        return f"The {entity.label} was not saved: {key}: {text}"
+        return msg(
+            "The {entity} was not saved: {field}: {problem}",
+            entity=entity.label, field=key, problem=text,
+        )
     names = ", ".join(sorted(errors))
-    return f"The {entity.label} was not saved: {len(errors)} fields have problems ({names})."
+    return msg(
+        "The {entity} was not saved: {count} fields have problems ({names}).",
+        entity=entity.label, count=len(errors), names=names,
+    )

@@ -22,6 +22,7 @@ from recordbase import db, systables
 from recordbase.audit import AuditService, changes
 from recordbase.catalog import Catalog, CatalogCache
 from recordbase.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from recordbase.messages import joined, msg
 from recordbase.model import EntityDef, FieldDef
 from recordbase.records import query as q
 from recordbase.records import statements
@@ -111,8 +112,14 @@ class RecordService:
             raise ValueError(f"unknown purpose {purpose!r}")
         if not 1 <= query.limit <= q.MAX_PAGE_SIZE:
             raise ValidationError(
-                f"The page size must be between 1 and {q.MAX_PAGE_SIZE}.",
-                fields={"limit": f"Between 1 and {q.MAX_PAGE_SIZE}."},
+                msg(
+                    "The page size must be between 1 and {max_page_size}.",
+                    max_page_size=q.MAX_PAGE_SIZE,
+                ),
+                fields={"limit": msg(
+                    "Between 1 and {max_page_size}.",
+                    max_page_size=q.MAX_PAGE_SIZE,
+                )},
             )
         with db.read(self.engine) as conn:
             catalog = self.cache.current(conn)
@@ -128,8 +135,8 @@ class RecordService:
                     where.append(search)
             if query.after and query.before:
                 raise ValidationError(
-                    "A page is asked for after a cursor or before one, not both.",
-                    fields={"before": "Not with after."},
+                    msg("A page is asked for after a cursor or before one, not both."),
+                    fields={"before": msg("Not with after.")},
                 )
             after = q.decode_cursor(query.after, keys) if query.after else None
             before = q.decode_cursor(query.before, keys) if query.before else None
@@ -214,7 +221,10 @@ class RecordService:
             stmt = stmt.where(allowed)
         row = conn.execute(stmt, {statements.RECORD_ID: record_id}).mappings().first()
         if row is None:
-            raise NotFound(f"There is no {entity.label} with id {record_id}.")
+            raise NotFound(msg(
+                "There is no {entity} with id {record_id}.",
+                entity=entity.label, record_id=record_id,
+            ))
         return rows_to_json(conn, catalog, entity, [row])[0]
 
     def _link_titles(
@@ -390,14 +400,17 @@ class RecordService:
             body_version = data.pop("version")
             if isinstance(body_version, bool) or not isinstance(body_version, int):
                 raise ValidationError(
-                    "The version must be an integer.", fields={"version": "Must be an integer."}
+                    msg("The version must be an integer."),
+                    fields={"version": msg("Must be an integer.")},
                 )
             expected_version = body_version if expected_version is None else expected_version
         if expected_version is None:
             raise ValidationError(
-                "Say which version of the record you changed: send it in the If-Match header "
-                'or as "version" in the body.',
-                fields={"version": "Required for updates."},
+                msg(
+                    "Say which version of the record you changed: send it in the If-Match "
+                    'header or as "version" in the body.'
+                ),
+                fields={"version": msg("Required for updates.")},
             )
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn, for_write=True)
@@ -487,7 +500,10 @@ class RecordService:
             sa.select(table.c.id).where(table.c.id == record_id, scope)
         ).first() is None:
             raise PermissionDenied(
-                f"You may only read this {entity.label}: it is not one of your records.",
+                msg(
+                    "You may only read this {entity}: it is not one of your records.",
+                    entity=entity.label,
+                ),
                 extra={"entity": entity.name, "record": record_id},
             )
         return current
@@ -554,11 +570,20 @@ class RecordService:
             )
             missing = [i for i in ids if i not in seen]
             if missing:
-                errors[fdef.name] = f"There is no {target.label} with id {missing[0]}."
+                errors[fdef.name] = msg(
+                    "There is no {entity} with id {record_id}.",
+                    entity=target.label, record_id=missing[0],
+                )
         if errors:
             raise ValidationError(
-                f"The {entity.label} was not saved: "
-                + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+                msg(
+                    "The {entity} was not saved: {problems}",
+                    entity=entity.label,
+                    problems=joined(
+                        (msg("{field}: {problem}", field=k, problem=v) for k, v in errors.items()),
+                        "; ",
+                    ),
+                ),
                 fields=errors,
             )
 
@@ -601,15 +626,18 @@ class RecordService:
         while current is not None:
             if current == record_id or current in seen:
                 raise ValidationError(
-                    f"A {entity.label} cannot be placed under itself.",
-                    fields={"parent": "This would make a loop."},
+                    msg("A {entity} cannot be placed under itself.", entity=entity.label),
+                    fields={"parent": msg("This would make a loop.")},
                 )
             seen.add(current)
             found = conn.execute(sa.select(table.c.parent_id).where(table.c.id == current)).first()
             if found is None:
                 raise ValidationError(
-                    f"There is no {entity.label} with id {current}.",
-                    fields={"parent": "No such record."},
+                    msg(
+                        "There is no {entity} with id {current}.",
+                        entity=entity.label, current=current,
+                    ),
+                    fields={"parent": msg("No such record.")},
                 )
             current = found[0]
         return parent
@@ -632,8 +660,14 @@ class RecordService:
             ).scalar_one()
             if count:
                 raise Conflict(
-                    f"This {entity.label} cannot be deleted: {count} {owner.label_plural} refer to "
-                    f"it through {fdef.label!r}.",
+                    msg(
+                        "This {entity} cannot be deleted: {count} {owner} refer to it through "
+                        "'{field}'.",
+                        entity=entity.label,
+                        count=count,
+                        owner=owner.label_plural,
+                        field=fdef.label,
+                    ),
                 )
         if entity.tree:
             table = catalog.table(entity)
@@ -642,7 +676,10 @@ class RecordService:
             ).scalar_one()
             if count:
                 raise Conflict(
-                    f"This {entity.label} cannot be deleted: {count} entries are under it."
+                    msg(
+                        "This {entity} cannot be deleted: {count} entries are under it.",
+                        entity=entity.label, count=count,
+                    )
                 )
 
     def _stale(
@@ -661,13 +698,19 @@ class RecordService:
             .where(table.c.id == record_id)
         ).first()
         if row is None:
-            return NotFound(f"There is no {entity.label} with id {record_id}.")
-        who = row.name or row.login or "someone"
+            return NotFound(msg(
+                "There is no {entity} with id {record_id}.",
+                entity=entity.label, record_id=record_id,
+            ))
+        who = row.name or row.login or msg("someone")
         when = row.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         return Conflict(
-            f"This {entity.label} was changed by {who} at {when} after you opened it "
-            f"(you have version {expected}, the current one is {row.version}); nothing was saved. "
-            "Reload it and apply your change again.",
+            msg(
+                "This {entity} was changed by {who} at {when} after you opened it (you have "
+                "version {expected}, the current one is {version}); nothing was saved. Reload "
+                "it and apply your change again.",
+                entity=entity.label, who=who, when=when, expected=expected, version=row.version,
+            ),
             extra={
                 "current_version": row.version,
                 "changed_by": who,
@@ -699,12 +742,18 @@ class _IntegrityGuard:
             )
             if re.search(pattern, text):
                 raise Conflict(
-                    f"Another {self.entity.label} already has this {fdef.label}.",
-                    fields={fdef.name: "This value is already taken."},
+                    msg(
+                        "Another {entity} already has this {field}.",
+                        entity=self.entity.label, field=fdef.label,
+                    ),
+                    fields={fdef.name: msg("This value is already taken.")},
                 ) from exc
         raise Conflict(
-            f"The {self.entity.label} was not saved: it refers to a record that does not exist "
-            "or is still referred to by others.",
+            msg(
+                "The {entity} was not saved: it refers to a record that does not exist or is "
+                "still referred to by others.",
+                entity=self.entity.label,
+            ),
         ) from exc
 
 

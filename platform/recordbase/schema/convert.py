@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from recordbase.catalog import Catalog
 from recordbase.errors import ConversionError, ValidationError
 from recordbase.fields.base import FieldType, flatten_messages
+from recordbase.messages import msg, reason
 from recordbase.model import EntityDef, FieldDef
 
 BATCH = 5000
@@ -110,7 +111,10 @@ def convert_field(
     old_type, new_type = catalog.type_of(old), catalog.type_of(new)
     source = old_type.source_column(old)
     if source is None:
-        raise ValidationError(f"The values of a {old_type.name} field cannot be converted.")
+        raise ValidationError(msg(
+            "The values of a {old_type} field cannot be converted.",
+            old_type=old_type.name,
+        ))
     table = catalog.table(entity)
     total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     report = ConversionReport(rows=int(total))
@@ -121,16 +125,16 @@ def convert_field(
             try:
                 converted = convert_one(old_type, old, new_type, new, stored)
                 if new.required and new_type.empty(converted):
-                    raise ConversionError("A value is required.")
+                    raise ConversionError(msg("A value is required."))
                 if new.unique and converted is not None:
                     first = seen_unique.setdefault(converted, record_id)
                     if first != record_id:
-                        raise ConversionError(f"The same value as record {first}.")
+                        raise ConversionError(msg("The same value as record {first}.", first=first))
                 problem = new_type.check_references(conn, new, catalog, converted)
                 if problem:
                     raise ConversionError(problem)
             except ConversionError as exc:
-                report.add_failure(Failure(record_id, old_type.to_json(old, stored), str(exc)))
+                report.add_failure(Failure(record_id, old_type.to_json(old, stored), reason(exc)))
                 continue
             report.convertible += 1
             if converted is not None:

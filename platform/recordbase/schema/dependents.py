@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from recordbase import systables
 from recordbase.catalog import Catalog
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 
 FieldFinder = Callable[[Catalog, EntityDef, FieldDef], list[dict[str, Any]]]
@@ -30,7 +31,7 @@ def title_field_users(catalog: Catalog, entity: EntityDef, fdef: FieldDef) -> li
             {
                 "kind": "title_field",
                 "entity": entity.name,
-                "text": f"{entity.name} shows records by this field",
+                "text": msg("{entity} shows records by this field", entity=entity.name),
             }
         ]
     return []
@@ -43,7 +44,10 @@ def fields_targeting(catalog: Catalog, entity: EntityDef) -> list[dict[str, Any]
             "entity": owner.name,
             "field": f.name,
             "type": f.type,
-            "text": f"{owner.name}.{f.name} ({f.type}) points at {entity.name}",
+            "text": msg(
+                "{owner}.{field} ({type}) points at {entity}",
+                owner=owner.name, field=f.name, type=f.type, entity=entity.name,
+            ),
         }
         for owner, f in catalog.fields_targeting(entity)
         if not f.removed and not owner.removed

@@ -9,6 +9,7 @@ import marshmallow as ma
 from recordbase.catalog import Catalog
 from recordbase.errors import Conflict, ValidationError
 from recordbase.fields.base import FieldType, flatten_messages
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 from recordbase.names import RESERVED_FIELD_NAMES, check_label, check_name
 from recordbase.schema.specs import FieldSpec, humanize, load_spec
@@ -18,31 +19,42 @@ def check_new_name(entity: EntityDef, name: Any, *, except_id: int | None = None
     checked = check_name(name, "field", reserved=RESERVED_FIELD_NAMES)
     for other in entity.all_fields:
         if other.name == checked and other.id != except_id:
-            msg = (
-                f"The entity {entity.name!r} has a removed field named {checked!r}; restore or "
-                "purge it first."
+            message = (
+                msg(
+                    "The entity '{entity}' has a removed field named '{name}'; restore or "
+                    "purge it first.",
+                    entity=entity.name, name=checked,
+                )
                 if other.removed
-                else f"The entity {entity.name!r} already has a field named {checked!r}."
+                else msg(
+                    "The entity '{entity}' already has a field named '{name}'.",
+                    entity=entity.name, name=checked,
+                )
             )
-            raise Conflict(msg, fields={"name": msg})
+            raise Conflict(message, fields={"name": message})
     return checked
 
 
 def field_type(catalog: Catalog, name: Any) -> FieldType:
     if not isinstance(name, str) or name not in catalog.registry:
-        msg = f"Unknown field type {name!r}; the types are: {', '.join(catalog.registry.names())}."
-        raise ValidationError(msg, fields={"type": msg})
+        message = msg(
+            "Unknown field type '{name}'; the types are: {names}.",
+            name=name, names=', '.join(catalog.registry.names()),
+        )
+        raise ValidationError(message, fields={"type": message})
     return catalog.registry.get(name)
 
 
 def check_flags(ftype: FieldType, unique: bool, indexed: bool) -> None:
     if unique and not ftype.can_be_unique:
         raise ValidationError(
-            f"A {ftype.name} field cannot be unique.", fields={"unique": "Not available."}
+            msg("A {ftype} field cannot be unique.", ftype=ftype.name),
+            fields={"unique": msg("Not available.")}
         )
     if indexed and not ftype.can_be_indexed:
         raise ValidationError(
-            f"A {ftype.name} field cannot be indexed.", fields={"indexed": "Not available."}
+            msg("A {ftype} field cannot be indexed.", ftype=ftype.name),
+            fields={"indexed": msg("Not available.")}
         )
 
 
@@ -52,14 +64,17 @@ def check_default(ftype: FieldType, probe: FieldDef, default: Any) -> Any:
         return None
     if not ftype.can_have_default or ftype.read_only:
         raise ValidationError(
-            f"A {ftype.name} field cannot have a default value.",
-            fields={"default": "Not available for this type."},
+            msg("A {ftype} field cannot have a default value.", ftype=ftype.name),
+            fields={"default": msg("Not available for this type.")},
         )
     try:
         parsed = ftype.value_field(probe).deserialize(default)
     except ma.ValidationError as exc:
-        msg = f"The default value is not valid: {flatten_messages(exc.messages)}"
-        raise ValidationError(msg, fields={"default": msg}) from exc
+        message = msg(
+            "The default value is not valid: {problem}",
+            problem=flatten_messages(exc.messages),
+        )
+        raise ValidationError(message, fields={"default": message}) from exc
     return ftype.to_json(probe, ftype.to_db(probe, parsed))
 
 

@@ -21,6 +21,7 @@ from recordbase import systables
 from recordbase.catalog import Catalog, load_catalog
 from recordbase.errors import Conflict, RegistryError
 from recordbase.fields.registry import FieldTypeRegistry
+from recordbase.messages import msg
 from recordbase.schema.convert import Progress
 
 
@@ -69,7 +70,9 @@ class Operation:
 
     @classmethod
     def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
-        raise Conflict(f"A {cls.name.replace('_', ' ')} cannot be undone.")
+        raise Conflict(
+            msg("A {operation} cannot be undone.", operation=cls.name.replace("_", " "))
+        )
 
 
 class OperationRegistry:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from recordbase import systables
 from recordbase.errors import Conflict, ValidationError
+from recordbase.messages import msg
 from recordbase.model import EntityDef, NavSetting
 from recordbase.names import RESERVED_ENTITY_NAMES, check_label, check_name
 from recordbase.schema.dependents import delete_owned_rows, entity_dependents
@@ -31,8 +32,11 @@ ENTITY_KEYS = ("name", "label", "label_plural", "title_field", "nav")
 
 def _check_title(entity: EntityDef, title: Any) -> None:
     if title is not None and not entity.has_field(str(title)):
-        msg = f"The title field {title!r} is not a field of {entity.name!r}."
-        raise ValidationError(msg, fields={"title_field": msg})
+        message = msg(
+            "The title field '{title}' is not a field of '{entity}'.",
+            title=title, entity=entity.name,
+        )
+        raise ValidationError(message, fields={"title_field": message})
 
 
 def _entity_values(conn: sa.Connection, entity_id: int, **values: Any) -> None:
@@ -68,19 +72,20 @@ class CreateEntity(Operation):
         name = check_name(spec["name"], "entity", reserved=RESERVED_ENTITY_NAMES)
         if name in ctx.catalog.entities:
             raise Conflict(
-                f"An entity named {name!r} already exists.", fields={"name": "Already taken."}
+                msg("An entity named '{name}' already exists.", name=name),
+                fields={"name": msg("Already taken.")}
             )
         label = check_label(spec["label"] or humanize(name), "entity")
         plural = check_label(spec["label_plural"] or label, "entity", "label_plural")
         if spec["tree"] and not spec["directory"]:
             raise ValidationError(
-                "Only a directory can be a tree (set directory to true).",
-                fields={"tree": "Only directories can be trees."},
+                msg("Only a directory can be a tree (set directory to true)."),
+                fields={"tree": msg("Only directories can be trees.")},
             )
         if spec["child"] and (spec["directory"] or spec["tree"]):
             raise ValidationError(
-                "An entity of child-table lines cannot be a directory.",
-                fields={"child": "Not with directory or tree."},
+                msg("An entity of child-table lines cannot be a directory."),
+                fields={"child": msg("Not with directory or tree.")},
             )
         entity_id = ctx.conn.execute(
             sa.insert(systables.entities)
@@ -127,13 +132,19 @@ class CreateEntity(Operation):
                 values = new_field_values(raw, catalog.entity(name), catalog)
             except ValidationError as exc:
                 raise ValidationError(
-                    f"Field {index + 1} of {name!r}: {exc.message}",
+                    msg(
+                        "Field {number} of '{name}': {problem}",
+                        number=index + 1, name=name, problem=exc.message,
+                    ),
                     fields={f"fields[{index}].{k}": v for k, v in exc.fields.items()},
                 ) from exc
             if values["name"] in seen:
                 raise ValidationError(
-                    f"The entity {name!r} lists the field {values['name']!r} twice.",
-                    fields={f"fields[{index}].name": "Duplicate name."},
+                    msg(
+                        "The entity '{name}' lists the field '{field}' twice.",
+                        name=name, field=values['name'],
+                    ),
+                    fields={f"fields[{index}].name": msg("Duplicate name.")},
                 )
             seen.add(values["name"])
             values.pop("fill_existing")
@@ -144,7 +155,7 @@ class CreateEntity(Operation):
     @classmethod
     def undo(cls, ctx: OpContext, entry: Mapping[str, Any]) -> Outcome:
         entity = ctx.catalog.entity_by_id(entry["details"]["entity_id"])
-        PurgeEntity.check_empty(ctx, entity, "undoing its creation")
+        PurgeEntity.check_empty(ctx, entity, msg("undoing its creation"))
         PurgeEntity.drop(ctx, entity)
         return Outcome(
             "undo_create_entity",
@@ -172,8 +183,8 @@ class ChangeEntity(Operation):
             values["name"] = check_name(spec["name"], "entity", reserved=RESERVED_ENTITY_NAMES)
             if values["name"] in ctx.catalog.entities:
                 raise Conflict(
-                    f"An entity named {values['name']!r} already exists.",
-                    fields={"name": "Already taken."},
+                    msg("An entity named '{name}' already exists.", name=values['name']),
+                    fields={"name": msg("Already taken.")},
                 )
         if "label" in spec:
             values["label"] = check_label(spec["label"], "entity")
@@ -209,7 +220,7 @@ class ChangeEntity(Operation):
         # journal entries written before the navigation setting existed have no "nav"
         before = {k: entry["before"][k] for k in ENTITY_KEYS if k in entry["before"]}
         if before["name"] != entity.name and before["name"] in ctx.catalog.entities:
-            raise Conflict(f"Another entity is now named {before['name']!r}.")
+            raise Conflict(msg("Another entity is now named '{name}'.", name=before['name']))
         apply_entity_values(ctx, entity, before)
         return Outcome(
             "undo_change_entity",
@@ -263,8 +274,11 @@ class RemoveEntity(Operation):
         blocking = [d["text"] for d in dependents if d.get("kind") == "field"]
         if blocking:
             raise Conflict(
-                f"{entity.name} cannot be removed while other fields point at it: "
-                f"{'; '.join(blocking)}. Remove those fields first.",
+                msg(
+                    "{entity} cannot be removed while other fields point at it: {names}. "
+                    "Remove those fields first.",
+                    entity=entity.name, names='; '.join(blocking),
+                ),
                 extra={"dependents": dependents},
             )
         _entity_values(ctx.conn, entity.id, removed=True)
@@ -285,7 +299,10 @@ class RestoreEntity(Operation):
     def run(self, ctx: OpContext) -> Outcome:
         entity = ctx.catalog.entities.get(self.entity)
         if entity is None or not entity.removed:
-            raise ValidationError(f"There is no removed entity named {self.entity!r}.")
+            raise ValidationError(msg(
+                "There is no removed entity named '{entity}'.",
+                entity=self.entity,
+            ))
         if not ctx.dry_run:
             _entity_values(ctx.conn, entity.id, removed=False)
         return Outcome(self.name, entity.name, details={"entity_id": entity.id})
@@ -309,7 +326,10 @@ class PurgeEntity(Operation):
         entity = ctx.catalog.entities.get(self.entity)
         if entity is None or not entity.removed:
             raise ValidationError(
-                f"Only a removed entity can be purged; {self.entity!r} is not one."
+                msg(
+                    "Only a removed entity can be purged; '{entity}' is not one.",
+                    entity=self.entity,
+                )
             )
         rows = int(
             ctx.conn.execute(
@@ -330,8 +350,11 @@ class PurgeEntity(Operation):
             return outcome
         if not self.confirmed:
             raise Conflict(
-                f"Purging {entity.name} deletes its {rows} records for good; confirm "
-                "it to go ahead.",
+                msg(
+                    "Purging {entity} deletes its {rows} records for good; confirm it to go "
+                    "ahead.",
+                    entity=entity.name, rows=rows,
+                ),
                 extra={"rows": rows},
             )
         PurgeEntity.drop(ctx, entity)
@@ -346,8 +369,11 @@ class PurgeEntity(Operation):
         )
         if rows:
             raise Conflict(
-                f"{entity.name} has {rows} records; {doing} would delete them. "
-                "Remove the entity instead: it keeps them."
+                msg(
+                    "{entity} has {rows} records; {doing} would delete them. Remove the entity "
+                    "instead: it keeps them.",
+                    entity=entity.name, rows=rows, doing=doing,
+                )
             )
 
     @staticmethod
@@ -359,7 +385,10 @@ class PurgeEntity(Operation):
         ]
         if pointing:
             raise Conflict(
-                f"Fields still point at {entity.name}: {', '.join(pointing)}; purge them first."
+                msg(
+                    "Fields still point at {entity}: {names}; purge them first.",
+                    entity=entity.name, names=', '.join(pointing),
+                )
             )
         for fdef in entity.all_fields:
             if (

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from recordbase import systables
 from recordbase.errors import Conflict, NotFound, ValidationError
 from recordbase.fields.computed import VALUE_OPTIONS, computation_of
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 from recordbase.names import check_label
 from recordbase.schema import ddl, physical, recompute
@@ -165,16 +166,22 @@ class AddField(Operation):
         if fill and fdef.default is not None:
             if fdef.unique and rows > 1:
                 raise Conflict(
-                    f"{rows} existing records would all get the same value, but "
-                    f"{fdef.name!r} must be unique."
+                    msg(
+                        "{rows} existing records would all get the same value, but '{field}' "
+                        "must be unique.",
+                        rows=rows, field=fdef.name,
+                    )
                 )
             value = ftype.to_db(fdef, ftype.value_field(fdef).deserialize(fdef.default))
             ctx.conn.execute(sa.update(table).values({column: value}))
         elif fdef.required:
             raise ValidationError(
-                f"The entity {entity.name!r} has {rows} records that would have no value for "
-                f"the required field {fdef.name!r}; give a default and set fill_existing.",
-                fields={"required": "Existing records would be empty."},
+                msg(
+                    "The entity '{entity}' has {rows} records that would have no value for the "
+                    "required field '{field}'; give a default and set fill_existing.",
+                    entity=entity.name, rows=rows, field=fdef.name,
+                ),
+                fields={"required": msg("Existing records would be empty.")},
             )
 
     @classmethod
@@ -186,8 +193,11 @@ class AddField(Operation):
         held = 0 if computation_of(fdef) else values_held(ctx, entity, fdef)
         if held:
             raise Conflict(
-                f"{held} records have values in {entity.name}.{fdef.name}; undoing its creation "
-                "would lose them. Remove the field instead: it keeps its values."
+                msg(
+                    "{held} records have values in {entity}.{field}; undoing its creation "
+                    "would lose them. Remove the field instead: it keeps its values.",
+                    held=held, entity=entity.name, field=fdef.name,
+                )
             )
         recompute.undo(ctx.conn, ctx.catalog, details.get("recomputed", []), entry["created_at"])
         drop_storage(ctx, entity, fdef)
@@ -215,19 +225,19 @@ class ChangeField(Operation):
 
     def run(self, ctx: OpContext) -> Outcome:
         if not isinstance(self.changes, Mapping):
-            raise ValidationError("The field change must be a JSON object.")
+            raise ValidationError(msg("The field change must be a JSON object."))
         changes = dict(self.changes)
         on_failure = changes.pop("on_failure", None)
         unknown = sorted(set(changes) - set(CHANGEABLE))
         if unknown:
             raise ValidationError(
-                f"These keys cannot be changed: {', '.join(unknown)}.",
-                fields={k: "Unknown key." for k in unknown},
+                msg("These keys cannot be changed: {names}.", names=', '.join(unknown)),
+                fields={k: msg("Unknown key.") for k in unknown},
             )
         if on_failure not in (None, *ON_FAILURE):
             raise ValidationError(
-                'on_failure is "abort" or "clear".',
-                fields={"on_failure": 'Use "abort" or "clear".'},
+                msg('on_failure is "abort" or "clear".'),
+                fields={"on_failure": msg('Use "abort" or "clear".')},
             )
         entity = ctx.catalog.entity(self.entity)
         old = entity.field(self.field)
@@ -277,24 +287,26 @@ class ChangeField(Operation):
         if "help" in changes:
             if not isinstance(changes["help"], str) or len(changes["help"]) > 2000:
                 raise ValidationError(
-                    "The help text is text of at most 2000 characters.",
-                    fields={"help": "At most 2000 characters."},
+                    msg("The help text is text of at most 2000 characters."),
+                    fields={"help": msg("At most 2000 characters.")},
                 )
             new = replace(new, help=changes["help"])
         old_type = ctx.catalog.type_of(old)
         new_type = field_type(ctx.catalog, changes.get("type", old.type))
         if new_type.name != old.type and new_type.name not in old_type.converts_to:
             allowed = ", ".join(sorted(old_type.converts_to)) or "no other type"
-            msg = (
-                f"A {old.type} field cannot become a {new_type.name} field; "
-                f"it can become: {allowed}."
+            message = (
+                msg(
+                    "A {type} field cannot become a {new_type} field; it can become: {allowed}.",
+                    type=old.type, new_type=new_type.name, allowed=allowed,
+                )
             )
-            raise ValidationError(msg, fields={"type": msg})
+            raise ValidationError(message, fields={"type": message})
         if "options" in changes or new_type.name != old.type:
             options = changes.get("options", old.options if new_type.name == old.type else {})
             if not isinstance(options, Mapping):
                 raise ValidationError(
-                    "The options are a JSON object.", fields={"options": "An object."}
+                    msg("The options are a JSON object."), fields={"options": msg("An object.")}
                 )
             new = replace(
                 new, type=new_type.name, options=new_type.clean_options(options, ctx.catalog)
@@ -303,7 +315,8 @@ class ChangeField(Operation):
             if flag in changes:
                 if not isinstance(changes[flag], bool):
                     raise ValidationError(
-                        f"{flag} is true or false.", fields={flag: "true or false"}
+                        msg("{flag} is true or false.", flag=flag),
+                        fields={flag: msg("true or false")}
                     )
                 new = replace(new, **{flag: changes[flag]})
         check_flags(new_type, new.unique, new.indexed)
@@ -338,22 +351,35 @@ class ChangeField(Operation):
         on_failure: str | None,
     ) -> None:
         summary = (
-            f"{report.failing} of {report.rows} records of {entity.name} have values of "
-            f"{old.name!r} that the new definition cannot hold"
+            msg(
+                "{failing} of {rows} records of {entity} have values of '{old}' that the new "
+                "definition cannot hold",
+                failing=report.failing, rows=report.rows, entity=entity.name, old=old.name,
+            )
         )
         extra = report.as_json()
         if on_failure is None:
             raise Conflict(
-                f'{summary}. Nothing was changed: choose on_failure "abort" or '
-                '"clear" (clear empties those values and keeps the old ones in the '
-                "journal, so undo brings them back).",
+                msg(
+                    '{summary}. Nothing was changed: choose on_failure "abort" or "clear" '
+                    "(clear empties those values and keeps the old ones in the journal, so "
+                    "undo brings them back).",
+                    summary=summary,
+                ),
                 extra=extra,
             )
         if on_failure == "abort":
-            raise Conflict(f"{summary}; aborted as asked, nothing was changed.", extra=extra)
+            raise Conflict(msg(
+                "{summary}; aborted as asked, nothing was changed.",
+                summary=summary,
+            ), extra=extra)
         if new.required:
             raise Conflict(
-                f"{summary}, and a required field cannot be emptied; fix those records first.",
+                msg(
+                    "{summary}, and a required field cannot be emptied; fix those records "
+                    "first.",
+                    summary=summary,
+                ),
                 extra=extra,
             )
 
@@ -403,11 +429,17 @@ class ChangeField(Operation):
             changed = changed_since(conn, ctx.catalog.table(entity), entry["created_at"])
             if changed:
                 raise Conflict(
-                    f"Records of {entity.name} were changed after this operation (ids "
-                    f"{', '.join(map(str, changed))}…); undoing it would lose those changes."
+                    msg(
+                        "Records of {entity} were changed after this operation (ids {names}…); "
+                        "undoing it would lose those changes.",
+                        entity=entity.name, names=', '.join(map(str, changed)),
+                    )
                 )
         if any(f.name == before.name and f.id != current.id for f in entity.all_fields):
-            raise Conflict(f"Another field of {entity.name} is now named {before.name!r}.")
+            raise Conflict(msg(
+                "Another field of {entity} is now named '{before}'.",
+                entity=entity.name, before=before.name,
+            ))
         recompute.undo(conn, ctx.catalog, details.get("recomputed", []), entry["created_at"])
         _write_row(conn, before)
         if details.get("title_renamed"):
@@ -441,8 +473,14 @@ def same_indexes(old: FieldDef, new: FieldDef) -> bool:
 def find_field(entity: EntityDef, name: str, *, removed: bool) -> FieldDef:
     matches = [f for f in entity.all_fields if f.name == name and f.removed == removed]
     if not matches:
-        state = "removed " if removed else ""
-        raise NotFound(f"The entity {entity.name!r} has no {state}field named {name!r}.")
+        if removed:
+            raise NotFound(msg(
+                "The entity '{entity}' has no removed field named '{name}'.",
+                entity=entity.name, name=name,
+            ))
+        raise NotFound(msg(
+            "The entity '{entity}' has no field named '{name}'.", entity=entity.name, name=name
+        ))
     return matches[-1]
 
 
@@ -510,8 +548,11 @@ class RestoreField(Operation):
         fdef = entity.field_by_id(details["field_id"])
         if entity.has_field(fdef.name):
             raise Conflict(
-                f"The entity {entity.name!r} has another field named {fdef.name!r} "
-                "now; rename it first."
+                msg(
+                    "The entity '{entity}' has another field named '{field}' now; rename it "
+                    "first.",
+                    entity=entity.name, field=fdef.name,
+                )
             )
         _write_row(ctx.conn, replace(fdef, removed=False))
         if title:
@@ -571,8 +612,11 @@ class PurgeField(Operation):
             return outcome
         if not self.confirmed:
             raise Conflict(
-                f"Purging {entity.name}.{fdef.name} deletes {held} values for good; "
-                "confirm it to go ahead.",
+                msg(
+                    "Purging {entity}.{field} deletes {held} values for good; confirm it to go "
+                    "ahead.",
+                    entity=entity.name, field=fdef.name, held=held,
+                ),
                 extra={"values": held},
             )
         drop_storage(ctx, entity, fdef)

@@ -31,6 +31,7 @@ from recordbase import db
 from recordbase.catalog import Catalog
 from recordbase.errors import Conflict, ValidationError
 from recordbase.fields.computed import check_field, computation_of, computed_fields
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema import ddl, physical
 from recordbase.schema.convert import BATCH, MAX_SAMPLES, Failure, Progress
@@ -163,7 +164,7 @@ def with_dependents(catalog: Catalog, targets: Sequence[Target]) -> list[Target]
         target = queue.pop(0)
         order = [t for t in order if t.field.id != target.field.id] + [target]
         if len(order) > 100:  # pragma: no cover - check_computed forbids loops
-            raise ValidationError("The computed fields depend on each other in a loop.")
+            raise ValidationError(msg("The computed fields depend on each other in a loop."))
         queue.extend(dependents(catalog, target.entity, target.field))
     return order
 
@@ -334,18 +335,27 @@ def refuse(report: RecomputeReport, *, on_failure: str | None, can_clear: bool =
     if not report.failing or (on_failure == "clear" and can_clear):
         return
     summary = (
-        f"{report.failing} of {report.rows} records of {report.entity} would get a computed "
-        f"value of {report.field!r} with more digits than the field holds"
+        msg(
+            "{failing} of {rows} records of {entity} would get a computed value of '{field}' "
+            "with more digits than the field holds",
+            failing=report.failing, rows=report.rows, entity=report.entity, field=report.field,
+        )
     )
     if not can_clear:
-        sentence = f"{summary}. Nothing was changed: give the field a larger precision."
+        sentence = msg(
+            "{summary}. Nothing was changed: give the field a larger precision.",
+            summary=summary,
+        )
     elif on_failure == "abort":
-        sentence = f"{summary}; aborted as asked, nothing was changed."
+        sentence = msg("{summary}; aborted as asked, nothing was changed.", summary=summary)
     else:
         sentence = (
-            f"{summary}. Nothing was changed: give the field a larger precision, or choose "
-            'on_failure "clear" (clear leaves those values empty and keeps the old ones, so '
-            "undo brings them back)."
+            msg(
+                "{summary}. Nothing was changed: give the field a larger precision, or choose "
+                'on_failure "clear" (clear leaves those values empty and keeps the old ones, '
+                "so undo brings them back).",
+                summary=summary,
+            )
         )
     raise Conflict(sentence, extra=report.as_json())
 
@@ -364,9 +374,12 @@ def refuse_duplicates(conn: sa.Connection, catalog: Catalog, target: Target) -> 
     ).first()
     if same is not None:
         raise Conflict(
-            f"{same[0]} records of {target.entity.name} (record {same[1]} and others) would "
-            f"get the same computed value of {target.field.name!r}, but it must be unique. "
-            "Nothing was changed."
+            msg(
+                "{count} records of {entity} (record {record_id} and others) would get the same "
+                "computed value of '{field}', but it must be unique. Nothing was changed.",
+                count=same[0], entity=target.entity.name, record_id=same[1],
+                field=target.field.name,
+            )
         )
 
 
@@ -482,8 +495,11 @@ def undo(conn: sa.Connection, catalog: Catalog, details: Sequence[Mapping[str, A
         changed = changed_since(conn, catalog.table(entity), since)
         if changed:
             raise Conflict(
-                f"Records of {entity.name} were changed after this operation (ids "
-                f"{', '.join(map(str, changed))}…); undoing it would lose those changes."
+                msg(
+                    "Records of {entity} were changed after this operation (ids {names}…); "
+                    "undoing it would lose those changes.",
+                    entity=entity.name, names=', '.join(map(str, changed)),
+                )
             )
     for item in reversed(details):
         entity = catalog.entity_by_id(item["entity_id"])

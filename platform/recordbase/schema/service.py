@@ -24,6 +24,7 @@ from recordbase import db, systables
 from recordbase.catalog import Catalog, CatalogCache, load_catalog
 from recordbase.errors import Busy, Conflict, NotFound, RecordbaseError
 from recordbase.fields.computed import check_computed
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema.convert import Progress
 from recordbase.schema.operation import OPERATIONS, OpContext, Operation, Outcome
@@ -78,8 +79,10 @@ class SchemaService:
                     raise
                 time.sleep(0.2 * 2**attempt)
         raise Busy(
-            "The table is in use by a long-running query; the structure was not "
-            "changed. Try again in a moment."
+            msg(
+                "The table is in use by a long-running query; the structure was not changed. "
+                "Try again in a moment."
+            )
         )
 
     def _execute_once(
@@ -286,12 +289,18 @@ class _Undo(Operation):
         j = systables.journal
         row = ctx.conn.execute(sa.select(j).where(j.c.id == self.entry_id)).mappings().first()
         if row is None:
-            raise NotFound(f"There is no journal entry {self.entry_id}.")
+            raise NotFound(msg("There is no journal entry {entry_id}.", entry_id=self.entry_id))
         entry = dict(row)
         if entry["undone_at"] is not None:
-            raise Conflict(f"Journal entry {self.entry_id} was already undone.")
+            raise Conflict(msg(
+                "Journal entry {entry_id} was already undone.",
+                entry_id=self.entry_id,
+            ))
         if not entry["undoable"]:
-            raise Conflict(f"A {entry['operation'].replace('_', ' ')} cannot be undone.")
+            raise Conflict(msg(
+                "A {operation} cannot be undone.",
+                operation=entry['operation'].replace('_', ' '),
+            ))
         entity_id = (entry["details"] or {}).get("entity_id")
         later = ctx.conn.execute(
             sa.select(j.c.id, j.c.operation, j.c.details)
@@ -301,8 +310,11 @@ class _Undo(Operation):
         blocking = [r for r in later if (r.details or {}).get("entity_id") == entity_id]
         if blocking:
             raise Conflict(
-                f"Undo the later changes to this entity first (the most recent is journal entry "
-                f"{blocking[0].id}, {blocking[0].operation.replace('_', ' ')})."
+                msg(
+                    "Undo the later changes to this entity first (the most recent is journal "
+                    "entry {id}, {operation}).",
+                    id=blocking[0].id, operation=blocking[0].operation.replace('_', ' '),
+                )
             )
         outcome = OPERATIONS.get(entry["operation"]).undo(ctx, entry)
         ctx.conn.execute(

@@ -12,6 +12,7 @@ import marshmallow as ma
 
 from recordbase.errors import ValidationError
 from recordbase.fields.base import flatten_messages
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef, NavSetting
 
 MAX_FIELDS_PER_ENTITY = 500
@@ -77,9 +78,14 @@ class EntityPatch(ma.Schema):
     nav = ma.fields.Nested(NavSpec)
 
 
+_NOUNS = {"entity": msg("entity"), "field": msg("field")}
+
+
 def load_spec(schema: ma.Schema, data: Any, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise ValidationError(f"The {what} definition must be a JSON object.")
+        raise ValidationError(
+            msg("The {what} definition must be a JSON object.", what=_NOUNS.get(what, what))
+        )
     try:
         loaded: dict[str, Any] = schema.load(data)
     except ma.ValidationError as exc:
@@ -87,9 +93,15 @@ def load_spec(schema: ma.Schema, data: Any, what: str) -> dict[str, Any]:
         fields = _dotted(messages)
         unknown = [k for k, v in fields.items() if "Unknown field" in v]
         if unknown:
-            sentence = f"The {what} definition has unknown keys: {', '.join(sorted(unknown))}."
+            sentence = msg(
+                "The {what} definition has unknown keys: {names}.",
+                what=_NOUNS.get(what, what), names=', '.join(sorted(unknown)),
+            )
         else:
-            sentence = f"The {what} definition is not valid: {flatten_messages(messages)}"
+            sentence = msg(
+                "The {what} definition is not valid: {problem}",
+                what=_NOUNS.get(what, what), problem=flatten_messages(messages),
+            )
         raise ValidationError(sentence, fields=fields) from exc
     return loaded
 

@@ -18,6 +18,7 @@ from recordbase.errors import NotFound, RecordbaseError, ValidationError
 from recordbase.sessions import PERSONAL
 from recordbase.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from recordbase.web.common import actor, login_required, runtime, signed_in_user
+from recordbase.web.i18n import localised_error
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -69,6 +70,7 @@ def change_password() -> BaseResponse | tuple[str, int]:
             )
         runtime().users.change_password(actor(), current, new)
     except RecordbaseError as exc:
+        localised_error(exc)
         return _page(exc.status, error=exc)
     return redirect(url_for("account.index", done="password_changed"), code=303)
 
@@ -88,6 +90,7 @@ def create_token() -> tuple[str, int]:
                                   fields={"name": _("Too long.")})
         token_id, token = runtime().users.create_personal_token(actor(), name)
     except RecordbaseError as exc:
+        localised_error(exc)
         return _page(exc.status, error=exc, token_name=name[:200])
     return _page(201, new_token={"id": token_id, "name": name, "token": token})
 

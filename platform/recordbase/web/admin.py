@@ -22,6 +22,7 @@ from recordbase.api.licence import licence_status
 from recordbase.errors import NotFound, PermissionDenied, RecordbaseError, ValidationError
 from recordbase.users import generate_password
 from recordbase.web.common import actor, current_user, login_required, runtime, signed_in_user
+from recordbase.web.i18n import localised_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -167,6 +168,7 @@ def create_user() -> tuple[str, int]:
             actor=actor(),
         )
     except RecordbaseError as exc:
+        localised_error(exc)
         page = render_template("admin/users.html", **_users_context(error=exc, form=request.form))
         return page, exc.status
     created = {"user": runtime().users.get(user.id), "password": password, "reset": False}
@@ -199,6 +201,7 @@ def update_user(user_id: int) -> BaseResponse | tuple[str, int]:
         if changes:
             runtime().users.update(user_id, changes, actor=actor())
     except RecordbaseError as exc:
+        localised_error(exc)
         page = render_template(
             "admin/user.html", user=current, roles=_roles(), error=exc, form=request.form
         )
@@ -272,6 +275,7 @@ def install_licence() -> BaseResponse | tuple[str, int]:
         before = rt.licence.state().describe()
         key = rt.licence.install(text)
     except ValidationError as exc:
+        localised_error(exc)
         rt.audit.log("licence.rejected", actor=actor())
         return _licence_page(exc, text[:MAX_KEY_LENGTH]), exc.status
     rt.audit.log(

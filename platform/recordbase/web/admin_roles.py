@@ -21,6 +21,7 @@ from recordbase.errors import RecordbaseError, ValidationError
 from recordbase.model import EntityDef
 from recordbase.web.admin import admin_page
 from recordbase.web.common import actor, catalog, runtime
+from recordbase.web.i18n import localised_error
 
 bp = Blueprint("admin_roles", __name__, url_prefix="/admin/roles")
 
@@ -72,6 +73,7 @@ def create_role() -> BaseResponse | tuple[str, int]:
     try:
         role = runtime().access.create_role(data)
     except RecordbaseError as exc:
+        localised_error(exc)
         return _roles_page(exc, form), exc.status
     _audit("role.create", role["name"])
     return redirect(url_for("admin_roles.role", name=role["name"], done="role_created"), code=303)
@@ -134,6 +136,7 @@ def update_role(name: str) -> BaseResponse | tuple[str, int]:
     try:
         saved = runtime().access.update_role(name, data)
     except RecordbaseError as exc:
+        localised_error(exc)
         return _role_page(name, exc, form), exc.status
     _audit("role.update", name, changes=data)
     return redirect(url_for("admin_roles.role", name=saved["name"], done="role_saved"), code=303)
@@ -145,6 +148,7 @@ def delete_role(name: str) -> BaseResponse | tuple[str, int]:
     try:
         runtime().access.delete_role(name)
     except RecordbaseError as exc:
+        localised_error(exc)
         return _role_page(name, exc), exc.status
     _audit("role.delete", name)
     return redirect(url_for("admin_roles.roles", done="role_deleted"), code=303)
@@ -179,6 +183,7 @@ def save_matrix(name: str) -> BaseResponse | tuple[str, int]:
             }
         runtime().access.set_permissions(name, data)
     except RecordbaseError as exc:
+        localised_error(exc)
         return _role_page(name, exc, request.form), exc.status
     _audit("role.permission", name, set={k: v["actions"] for k, v in data.items()})
     return redirect(url_for("admin_roles.role", name=name, done="rights_saved"), code=303)
@@ -242,6 +247,7 @@ def save_entity_rights(name: str, entity: str) -> BaseResponse | tuple[str, int]
             data = _entity_permission(ent)
             runtime().access.set_permissions(name, {ent.name: data})
     except RecordbaseError as exc:
+        localised_error(exc)
         return _entity_page(name, ent.name, exc, request.form), exc.status
     runtime().audit.log(
         "role.permission", actor=actor(), entity=ent.name, details={"role": name, "set": data}

@@ -15,6 +15,7 @@ from recordbase.web.common import (
     safe_next,
     set_cookie,
 )
+from recordbase.web.i18n import localised_error
 
 bp = Blueprint("auth", __name__)
 
@@ -71,9 +72,11 @@ def login() -> str | BaseResponse | tuple[str, int]:
                 take_over=request.form.get("take_over") == "true",
             )
         except LicenceRestriction as exc:
+            localised_error(exc)
             # all seats taken: say by whom, and offer to take over one idle long enough
             error, take_over = exc.message, True
         except RecordbaseError as exc:
+            localised_error(exc)
             wrong = type(exc) is AuthenticationError
             error = _("The login or the password is wrong.") if wrong else exc.message
     if error is not None:

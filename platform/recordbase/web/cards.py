@@ -32,7 +32,7 @@ from recordbase.web.common import (
     signed_in_user,
 )
 from recordbase.web.forms import PARENT, Posted, field_views, read_form, service_errors
-from recordbase.web.i18n import locale_code
+from recordbase.web.i18n import locale_code, localised_error
 from recordbase.web.lists import entity_of, record_id, record_title, tree_paths
 from recordbase.web.widgets import ReadContext, user_choices
 
@@ -165,6 +165,7 @@ def create(entity: str) -> BaseResponse | tuple[str, int]:
     try:
         item = runtime().records.create(ent.name, posted.data, actor=actor())
     except (ValidationError, Conflict) as exc:
+        localised_error(exc)
         service_errors(posted, exc.fields)
         return _render(ent, {}, posted=posted, message=exc.message, status=exc.status)
     return redirect(url_for("cards.show", entity=ent.name, record=item["id"], msg="created"),
@@ -216,9 +217,11 @@ def update(entity: str, record: str) -> BaseResponse | tuple[str, int]:
             ent.name, rid, posted.data, expected_version=version, actor=actor()
         )
     except ValidationError as exc:
+        localised_error(exc)
         service_errors(posted, exc.fields)
         return _render(ent, stub, posted=posted, message=exc.message, status=422)
     except Conflict as exc:
+        localised_error(exc)
         service_errors(posted, exc.fields)
         if "current_version" not in exc.extra:  # a duplicate value, not a stale version
             return _render(ent, stub, posted=posted, message=exc.message, status=409)

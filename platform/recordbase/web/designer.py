@@ -26,6 +26,7 @@ from recordbase.model import EntityDef, FieldDef
 from recordbase.web import designer_ops as ops
 from recordbase.web.card_layout import form_rules
 from recordbase.web.common import actor, admin_required, catalog, runtime, signed_in_user
+from recordbase.web.i18n import localised_error
 from recordbase.web.structure import field_type_label
 
 bp = Blueprint("designer", __name__, url_prefix="/design")
@@ -407,6 +408,7 @@ def operation(entity: str) -> Response | BaseResponse:
                                               layout_role())
         is_draft = True
     except RecordbaseError as exc:
+        localised_error(exc)
         context = workspace_context(ent, layout, is_draft, tab=tab, selected=selected,
                                     error=exc.message)
         if not request.headers.get(FRAGMENT_HEADER):

@@ -27,6 +27,7 @@ from recordbase.web.designer import (
     read_operation,
     saved_message,
 )
+from recordbase.web.i18n import localised_error
 
 Layout = dict[str, Any]
 MAX_COLUMNS = 50
@@ -162,6 +163,7 @@ def list_operation(entity: str) -> Response | BaseResponse:
         layout = runtime().layouts.save_draft(ent.name, "list", changed, signed_in_user().id,
                                               layout_role())
     except RecordbaseError as exc:
+        localised_error(exc)
         return _page(ent, _context(ent, layout, is_draft, error=exc.message), exc.status)
     if not request.headers.get(FRAGMENT_HEADER):
         target = url_for("designer.list_layout", entity=ent.name, role=layout_role())

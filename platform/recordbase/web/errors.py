@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from recordbase.api.problems import WEB_ERRORS
 from recordbase.errors import AuthenticationError, RecordbaseError
 from recordbase.web.common import is_htmx
+from recordbase.web.i18n import localised_error
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def _http_sentence(exc: HTTPException) -> str:
 
 def render_error(exc: Exception) -> Response:
     if isinstance(exc, RecordbaseError):
+        localised_error(exc)
         status, message = exc.status, exc.message
         details = [str(v) for v in exc.fields.values() if isinstance(v, str) and v not in message]
     elif isinstance(exc, HTTPException):

@@ -23,7 +23,7 @@ from recordbase.errors import ConversionError
 from recordbase.fields.base import FieldType, flatten_messages
 from recordbase.model import EntityDef, FieldDef
 from recordbase.web.common import actor, runtime
-from recordbase.web.i18n import locale_code
+from recordbase.web.i18n import locale_code, localised, localised_reason
 from recordbase.web.widgets import (
     ComputedWidget,
     FormData,
@@ -177,7 +177,7 @@ def read_form(
         try:
             value = widget.read(form, name, ftype, fdef, ctx)
         except ConversionError as exc:
-            posted.errors[name] = str(exc)
+            posted.errors[name] = localised_reason(exc)
             continue
         posted.values[name] = value
         posted.data[name] = value
@@ -221,7 +221,7 @@ def _read_lines(
             try:
                 value = widget.read(form, ckey, ctype, cf, ctx)
             except ConversionError as exc:
-                posted.errors[ckey] = str(exc)
+                posted.errors[ckey] = localised_reason(exc)
                 errors.append(ckey)
                 continue
             posted.values[ckey] = value
@@ -245,16 +245,16 @@ def service_errors(posted: Posted, fields: Mapping[str, Any]) -> None:
         if keys is not None and isinstance(problem, Mapping):
             for index, line_problem in problem.items():
                 if not str(index).isdigit() or int(index) >= len(keys):
-                    posted.errors[name] = flatten_messages(line_problem)
+                    posted.errors[name] = localised(flatten_messages(line_problem))
                     continue
                 key = keys[int(index)]
                 if isinstance(line_problem, Mapping):
                     for cname, text in line_problem.items():
-                        posted.errors[f"{name}.{key}.{cname}"] = flatten_messages(text)
+                        posted.errors[f"{name}.{key}.{cname}"] = localised(flatten_messages(text))
                 else:
-                    posted.errors[f"{name}.{key}"] = flatten_messages(line_problem)
+                    posted.errors[f"{name}.{key}"] = localised(flatten_messages(line_problem))
             continue
-        posted.errors[str(name)] = flatten_messages(problem)
+        posted.errors[str(name)] = localised(flatten_messages(problem))
 
 
 # --- field views -----------------------------------------------------------------------

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from flask import Flask, request
 from flask_babel import Babel, get_locale
+from flask_babel import gettext as _gettext
+
+from recordbase.errors import RecordbaseError
+from recordbase.messages import localise, reason
+
+E = TypeVar("E", bound=RecordbaseError)
 
 LANGUAGES = {"en": "English", "ru": "Русский", "hy": "Հայերեն"}
 LANGUAGE_COOKIE = "rb_lang"
@@ -28,6 +36,28 @@ def number_symbols() -> dict[str, str]:
 
     code = locale_code()
     return {"group": get_group_symbol(code), "decimal": get_decimal_symbol(code)}
+
+
+def localised(value: Any) -> Any:
+    """A service's sentence (or a mapping or list of them, as in ``fields``) in the
+    current request's language; plain text is left as it is."""
+    return localise(value, _gettext)
+
+
+def localised_reason(exc: BaseException) -> str:
+    """An exception's sentence (a ConversionError's, say) in the current language."""
+    text: str = localised(reason(exc))
+    return text
+
+
+def localised_error(exc: E) -> E:
+    """The error with its message, per-field messages and the sentences in ``extra`` (a
+    dry run's samples) in the current language. The same object: an error is raised for
+    one request, and the API, which keeps English, never passes it here."""
+    exc.message = localised(exc.message)
+    exc.fields = localised(exc.fields)
+    exc.extra = localised(exc.extra)
+    return exc
 
 
 def init_app(app: Flask) -> None:

@@ -37,7 +37,7 @@ from recordbase.web.common import (
     safe_next,
     signed_in_user,
 )
-from recordbase.web.i18n import locale_code
+from recordbase.web.i18n import locale_code, localised_error
 from recordbase.web.listing import (
     PAGE_SIZES,
     ListDefaults,
@@ -97,6 +97,7 @@ def index(entity: str) -> str | tuple[str, int] | tuple[str, int, dict[str, str]
         state = parse_state(ent, args, list_defaults(ent))
         page = runtime().records.list_page(ent.name, state.query(), actor=actor())
     except ValidationError as exc:
+        localised_error(exc)
         error = exc.message
         state = ListState(ent, default_columns(ent))
         page = Page([], None)
@@ -259,6 +260,7 @@ def bulk_delete(entity: str) -> BaseResponse | str | tuple[str, int]:
             runtime().records.delete(ent.name, rid, actor=actor())
             deleted += 1
         except (Conflict, NotFound) as exc:
+            localised_error(exc)
             failures.append(f"#{rid}: {exc.message}")
     if not failures:
         return redirect_back(back + "?msg=deleted")
@@ -322,6 +324,7 @@ def pick(entity: str) -> str:
             ent.name, ListQuery(q=q or None, sort=sort, limit=PICK_LIMIT), actor=actor()
         )
     except RecordbaseError as exc:
+        localised_error(exc)
         return render_template("records/_pick.html", entity=ent, options=[], error=exc.message)
     options = [(it["id"], record_title(ent, it)) for it in page.items]
     return render_template("records/_pick.html", entity=ent, options=options, error=None, q=q)

@@ -25,6 +25,7 @@ from recordbase.printing import spec
 from recordbase.printing.palette import Group, build_palette
 from recordbase.records.query import ListQuery
 from recordbase.web.common import actor, catalog, login_required, runtime, signed_in_user
+from recordbase.web.i18n import localised, localised_error
 from recordbase.web.lists import record_id, record_title
 from recordbase.web.printouts import check_printable, document_response
 
@@ -115,7 +116,9 @@ def problems_of(exc: RecordbaseError, body: str) -> list[dict[str, Any]]:
     """A template error's problems, each with its line of the body and that line's text."""
     found = exc.extra.get("problems")
     if isinstance(found, list) and found:
-        pairs = [(p.get("line"), str(p.get("message") or ""), p.get("kind")) for p in found]
+        pairs = [
+            (p.get("line"), str(localised(p.get("message") or "")), p.get("kind")) for p in found
+        ]
     else:
         line, message = exc.extra.get("line"), exc.message
         if exc.extra.get("template"):  # a line of a built-in partial, not of this body
@@ -178,6 +181,7 @@ def create(entity: str) -> BaseResponse | tuple[str, int]:
     try:
         created = runtime().prints.create(ent.name, data, user_id=_user_id())
     except RecordbaseError as exc:
+        localised_error(exc)
         return _list_page(ent, error=exc, form=request.form, status=exc.status)
     return redirect(url_for(".editor", entity=ent.name, template=created["name"], msg="created"),
                     code=303)
@@ -200,6 +204,7 @@ def upload_docx(entity: str) -> BaseResponse | tuple[str, int]:
         saved = runtime().prints.save_docx(ent.name, name, request.form.get("label") or None,
                                            content, user_id=_user_id())
     except RecordbaseError as exc:
+        localised_error(exc)
         return _list_page(ent, error=exc, form=request.form, status=exc.status)
     return redirect(url_for(".editor", entity=ent.name, template=saved["name"], msg="saved"),
                     code=303)
@@ -290,6 +295,7 @@ def save(entity: str, template: str) -> BaseResponse | tuple[str, int]:
             data = form_data(request.form, template)
         saved = prints.update(ent.name, template, data, user_id=_user_id())
     except RecordbaseError as exc:
+        localised_error(exc)
         typed.setdefault("page", current.get("page"))
         return _editor_page(ent, current, _typed(current, typed), error=exc, status=exc.status)
     return redirect(url_for(".editor", entity=ent.name, template=saved["name"], msg="saved"),
@@ -373,6 +379,7 @@ def preview(entity: str) -> Response:
         data = {**form_data(request.form, "preview"), "name": "preview"}
         document = runtime().prints.preview(ent.name, data, [rid], _preview_format(), actor())
     except RecordbaseError as exc:
+        localised_error(exc)
         return _frame_error(exc, body)
     return document_response(document, framed=True)
 
@@ -387,6 +394,7 @@ def saved_preview(entity: str, template: str) -> Response:
         document = runtime().prints.render(ent.name, template, [rid], _preview_format(),
                                            actor())
     except RecordbaseError as exc:
+        localised_error(exc)
         return _frame_error(exc, "")
     return document_response(document, framed=True)
 
@@ -403,6 +411,7 @@ def check(entity: str) -> tuple[Response, int]:
         data = {**form_data(request.form, "preview"), "name": "preview"}
         runtime().prints.preview(ent.name, data, [rid], "html", actor())
     except RecordbaseError as exc:
+        localised_error(exc)
         return jsonify({"ok": False, "message": exc.message,
                         "problems": problems_of(exc, body)}), exc.status
     return jsonify({"ok": True, "problems": []}), 200

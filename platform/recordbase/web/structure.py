@@ -33,6 +33,7 @@ from recordbase.web.common import (
     runtime,
     signed_in_user,
 )
+from recordbase.web.i18n import localised, localised_error, localised_reason
 
 bp = Blueprint("structure", __name__, url_prefix="/structure")
 
@@ -142,8 +143,8 @@ def _default(type_name: str, options: dict[str, Any], text: str, entity: EntityD
         return registry.get(type_name).import_value(probe, text)
     except (ConversionError, ValueError, TypeError, KeyError) as exc:
         raise ValidationError(
-            _("The default value does not fit the type: %(why)s", why=str(exc)),
-            fields={"default": str(exc)},
+            _("The default value does not fit the type: %(why)s", why=localised_reason(exc)),
+            fields={"default": localised_reason(exc)},
         ) from exc
 
 
@@ -172,6 +173,7 @@ def create_entity() -> BaseResponse | tuple[str, int]:
     try:
         outcome = _run(CreateEntity(spec))
     except RecordbaseError as exc:
+        localised_error(exc)
         page = render_template("structure/index.html", entities=list(catalog().entities.values()),
                                error=exc, form=form)
         return page, exc.status
@@ -220,6 +222,7 @@ def change_entity(name: str) -> BaseResponse | tuple[str, int]:
     try:
         outcome = _run(ChangeEntity(ent.name, changes))
     except RecordbaseError as exc:
+        localised_error(exc)
         return render_template("structure/entity.html", **_entity_context(ent, error=exc)), 422
     return redirect(url_for("structure.entity", name=outcome.entity, msg="structure_changed"),
                     code=303)
@@ -273,6 +276,7 @@ def add_field(name: str) -> BaseResponse | tuple[str, int]:
         }
         _run(AddField(ent.name, spec))
     except RecordbaseError as exc:
+        localised_error(exc)
         context = _entity_context(ent, error=exc, form=form)
         page = render_template("structure/entity.html", **context)
         return page, exc.status
@@ -325,10 +329,11 @@ def field(name: str, field: str) -> BaseResponse | str | tuple[str, int]:
             return redirect(url_for("structure.entity", name=ent.name), code=303)
         if request.form.get("confirm") != "true":
             outcome = _run(ChangeField(ent.name, fdef.name, changes), dry_run=True)
-            context.update(preview=outcome.report, changes=changes, form=request.form)
+            context.update(preview=localised(outcome.report), changes=changes, form=request.form)
             return render_template("structure/field.html", **context)
         _run(ChangeField(ent.name, fdef.name, changes))
     except RecordbaseError as exc:
+        localised_error(exc)
         context.update(error=exc, form=request.form)
         return render_template("structure/field.html", **context), exc.status
     return redirect(url_for("structure.entity", name=ent.name, msg="structure_changed"), code=303)
