@@ -19,14 +19,19 @@ def _type_at_end(page: Page, text: str) -> None:
     page.keyboard.type(text)
 
 
+def _create_invoice_template(page: Page, server: str, name: str, label: str) -> None:
+    """Create a template of invoices on the list page; its editor opens."""
+    page.goto(server + "/print-templates/invoices/")
+    page.get_by_label("API name").first.fill(name)
+    page.get_by_label("Label").first.fill(label)
+    page.get_by_role("button", name="Create the template").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(label)
+
+
 def test_edit_a_template_with_live_previews(
     page: Page, server: str, shot, artifacts_dir: Path
 ) -> None:
-    page.goto(server + "/print-templates/invoices/")
-    page.get_by_label("API name").first.fill("browser_memo")
-    page.get_by_label("Label").first.fill("Memo from the browser")
-    page.get_by_role("button", name="Create the template").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Memo from the browser")
+    _create_invoice_template(page, server, "browser_memo", "Memo from the browser")
     editor = page.locator(".CodeMirror[data-editor-for=t-body]")
     expect(editor).to_be_visible()
     expect(editor).to_contain_text("title(record)")  # highlighted, not a bare textarea
@@ -92,11 +97,7 @@ def test_edit_a_template_with_live_previews(
 def test_a_built_in_partial_from_the_palette_prints_in_the_preview(
     page: Page, server: str, shot, artifacts_dir: Path
 ) -> None:
-    page.goto(server + "/print-templates/invoices/")
-    page.get_by_label("API name").first.fill("browser_partials")
-    page.get_by_label("Label").first.fill("Partials from the palette")
-    page.get_by_role("button", name="Create the template").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Partials from the palette")
+    _create_invoice_template(page, server, "browser_partials", "Partials from the palette")
     _type_at_end(page, "\n")
     partials = page.locator("details.palette-group[data-kind=partials]")
     partials.locator("summary").click()
