@@ -78,3 +78,26 @@ def test_the_structure_editor_previews_then_recomputes(
     confirmed = admin_web.post("/structure/invoice_lines/fields/net", {**form, "confirm": "true"})
     assert confirmed.status_code == 303
     assert all(line["net"] == line["amount"] for line in lines(rt))
+
+
+def test_the_preview_speaks_russian_and_armenian(
+    crm: Flask, client: FlaskClient, admin: dict[str, str], admin_web: Browser
+) -> None:
+    rt: Runtime = crm.extensions["recordbase"]
+    add_net(client, admin)
+    count = len(lines(rt))
+    big = sum(1 for line in lines(rt) if float(line["amount"] or 0) >= 10_000)
+    assert 0 < big < count
+    small = {**NET, "precision": 6, "scale": 2}  # at most 9,999.99
+    form = {"name": "net", "label": "Net", "type": "money", "options": json.dumps(small)}
+    shown = {
+        "ru": (f"Новое значение получат записей: {count - big} из {count}.",
+               f"Вычисленных значений, которые не помещаются в поле: {big}."),
+        "hy": (f"Նոր արժեք կստանան գրառումներից {count - big}-ը՝ {count}-ից։",
+               f"Դաշտում չտեղավորվող հաշվարկված արժեքներ՝ {big}։"),
+    }
+    for language, sentences in shown.items():
+        admin_web.post("/language", {"language": language, "next": "/"})
+        page = admin_web.post("/structure/invoice_lines/fields/net", form).get_data(as_text=True)
+        for sentence in sentences:
+            assert sentence in page, language

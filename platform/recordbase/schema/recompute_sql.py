@@ -34,6 +34,7 @@ from recordbase.fields.child_table import parent_column
 from recordbase.fields.computed import Computation, computation_of
 from recordbase.fields.decimal import DecimalFieldType
 from recordbase.fields.integer import INT64_MAX, INT64_MIN
+from recordbase.messages import msg, reason
 from recordbase.model import EntityDef, FieldDef
 from recordbase.records.computing import as_json
 
@@ -250,7 +251,7 @@ def python_values(
         try:
             value = as_json(catalog, fdef, number)
         except ConversionError as exc:
-            found[record_id] = (format(number, "f") if number is not None else None, str(exc))
+            found[record_id] = (format(number, "f") if number is not None else None, reason(exc))
             continue
         try:
             stored = None if value is None else ftype.to_db(
@@ -268,5 +269,5 @@ def fit_problem(catalog: Catalog, target: Target, number: decimal.Decimal | None
     try:
         as_json(catalog, target.field, number)
     except ConversionError as exc:
-        return str(exc)
-    return "It does not fit the field."
+        return reason(exc)
+    return msg("It does not fit the field.")
