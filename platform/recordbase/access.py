@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from recordbase import db, systables
 from recordbase.catalog import Catalog, CatalogCache
 from recordbase.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from recordbase.messages import Message, known, msg
 from recordbase.model import EntityDef, FieldDef
 
 if TYPE_CHECKING:
@@ -40,14 +41,15 @@ OTHERS = ("read", "hidden")
 FIELD_ACCESS = ("hidden", "read_only")
 DEFAULT_ACCESS = ("all", "none")
 BUILTIN = {"admin": ("Administrator", "all"), "user": ("User", "all")}
-VERBS = {
-    "read": "see",
-    "create": "create",
-    "update": "change",
-    "delete": "delete",
-    "export": "export",
-    "print": "print",
-    "import": "import",
+# the refusal per action, whole sentences so that each language words them its own way
+DENIED = {
+    "read": known("You may not see {entities}."),
+    "create": known("You may not create {entities}."),
+    "update": known("You may not change {entities}."),
+    "delete": known("You may not delete {entities}."),
+    "export": known("You may not export {entities}."),
+    "print": known("You may not print {entities}."),
+    "import": known("You may not import {entities}."),
 }
 
 
@@ -88,7 +90,7 @@ def view(entity: EntityDef, rights: EntityRights) -> EntityDef:
 def require(rights: EntityRights, action: str, entity: EntityDef) -> None:
     if action not in rights.actions:
         raise PermissionDenied(
-            f"You may not {VERBS[action]} {entity.label_plural}.",
+            Message(DENIED[action], {"entities": entity.label_plural}),
             extra={"action": action, "entity": entity.name},
         )
 
@@ -136,10 +138,21 @@ def check_owner_value(
         group = conn.execute(sa.select(users.c.group_name).where(users.c.id == owner)).scalar()
         if group == actor.group:
             return
-    whom = "a member of your group" if rights.row_rule == "group" and actor.group else "you"
+    sentence = (
+        msg(
+            "You may only give records to a member of your group: {owner_field} must name "
+            "a member of your group.",
+            owner_field=rights.owner_field,
+        )
+        if rights.row_rule == "group" and actor.group
+        else msg(
+            "You may only give records to you: {owner_field} must name you.",
+            owner_field=rights.owner_field,
+        )
+    )
     raise PermissionDenied(
-        f"You may only give records to {whom}: {rights.owner_field} must name {whom}.",
-        fields={rights.owner_field: "Outside your records."},
+        sentence,
+        fields={rights.owner_field: msg("Outside your records.")},
     )
 
 
@@ -149,8 +162,10 @@ def check_writable(rights: EntityRights, data: Any, entity: EntityDef) -> None:
     blocked = sorted(k for k in data if k in rights.read_only)
     if blocked:
         raise PermissionDenied(
-            f"You may not change {', '.join(blocked)} of {entity.label_plural}: "
-            "read-only for you.",
+            msg(
+                "You may not change {names} of {entity}: read-only for you.",
+                names=', '.join(blocked), entity=entity.label_plural,
+            ),
             fields={k: "Read-only for you." for k in blocked},
         )
 
@@ -258,7 +273,7 @@ class AccessService:
         roles = systables.roles
         row = conn.execute(sa.select(roles).where(roles.c.name == name)).mappings().first()
         if row is None:
-            raise NotFound(f"There is no role named {name!r}.")
+            raise NotFound(msg("There is no role named '{name}'.", name=name))
         return row
 
     def _role_json(self, conn: sa.Connection, catalog: Catalog, row: Any) -> dict[str, Any]:
@@ -293,11 +308,14 @@ class AccessService:
 
     def create_role(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or set(data) - {"name", "label", "default_access"}:
-            raise ValidationError('A role is {"name", "label", "default_access"}.')
+            raise ValidationError(msg('A role is {{"name", "label", "default_access"}}.'))
         name = _role_name(data.get("name"))
         default = data.get("default_access", "none")
         if default not in DEFAULT_ACCESS:
-            raise ValidationError("default_access is all or none.", fields={"default_access": "?"})
+            raise ValidationError(
+                msg("default_access is all or none."),
+                fields={"default_access": msg("all or none")},
+            )
         label = str(data.get("label") or name)
         with db.write(self.engine) as conn:
             roles = systables.roles
@@ -308,22 +326,26 @@ class AccessService:
     def update_role(self, name: str, data: Any) -> dict[str, Any]:
         """Change a role's label or default access, or rename it (its users follow)."""
         if not isinstance(data, dict) or set(data) - {"name", "label", "default_access"}:
-            raise ValidationError('A role change is {"name", "label", "default_access"}.')
+            raise ValidationError(msg('A role change is {{"name", "label", "default_access"}}.'))
         values: dict[str, Any] = {}
         if "name" in data and data["name"] != name:
             values["name"] = _role_name(data["name"])
             if name in BUILTIN:
                 raise Conflict(
-                    f"The built-in role {name!r} cannot be renamed; change its label instead.",
-                    fields={"name": "Built-in."},
+                    msg(
+                        "The built-in role '{name}' cannot be renamed; change its label "
+                        "instead.",
+                        name=name,
+                    ),
+                    fields={"name": msg("Built-in.")},
                 )
         if "label" in data:
             values["label"] = str(data["label"])
         if "default_access" in data:
             if data["default_access"] not in DEFAULT_ACCESS or name == "admin":
                 raise ValidationError(
-                    "default_access is all or none (the admin role always has all).",
-                    fields={"default_access": "all or none"},
+                    msg("default_access is all or none (the admin role always has all)."),
+                    fields={"default_access": msg("all or none")},
                 )
             values["default_access"] = data["default_access"]
         with db.write(self.engine) as conn:
@@ -343,11 +365,13 @@ class AccessService:
     def _check_free(conn: sa.Connection, name: str) -> None:
         roles = systables.roles
         if conn.execute(sa.select(roles.c.id).where(roles.c.name == name)).first():
-            raise Conflict(f"A role named {name!r} exists.", fields={"name": "Taken."})
+            raise Conflict(
+                msg("A role named '{name}' exists.", name=name), fields={"name": msg("Taken.")}
+            )
 
     def delete_role(self, name: str) -> None:
         if name in BUILTIN:
-            raise Conflict(f"The built-in role {name!r} cannot be removed.")
+            raise Conflict(msg("The built-in role '{name}' cannot be removed.", name=name))
         with db.write(self.engine) as conn:
             row = self._role_row(conn, name)
             users = systables.users
@@ -355,7 +379,10 @@ class AccessService:
                 sa.select(sa.func.count()).select_from(users).where(users.c.role == name)
             ).scalar_one()
             if count:
-                raise Conflict(f"{count} users have the role {name!r}; give them another first.")
+                raise Conflict(msg(
+                    "{count} users have the role '{name}'; give them another first.",
+                    count=count, name=name,
+                ))
             conn.execute(sa.delete(systables.roles).where(systables.roles.c.id == row["id"]))
 
     def set_permission(self, role: str, entity_name: str, data: Any) -> dict[str, Any]:
@@ -365,7 +392,7 @@ class AccessService:
     def set_permissions(self, role: str, data: dict[str, Any]) -> dict[str, Any]:
         """Replace a role's permissions on several entities at once: all or nothing."""
         if role == "admin":
-            raise Conflict("The admin role always has every right; it takes no rules.")
+            raise Conflict(msg("The admin role always has every right; it takes no rules."))
         with db.write(self.engine) as conn:
             catalog = self.cache.current(conn)
             row = self._role_row(conn, role)
@@ -424,8 +451,8 @@ def owner_fields(catalog: Catalog, entity: EntityDef) -> list[FieldDef]:
 def _role_name(name: Any) -> str:
     if not isinstance(name, str) or not name.isidentifier() or len(name) > 40:
         raise ValidationError(
-            "A role name is 1 to 40 letters, digits or underscores.",
-            fields={"name": "Not a valid name."},
+            msg("A role name is 1 to 40 letters, digits or underscores."),
+            fields={"name": msg("Not a valid name.")},
         )
     return name
 
@@ -434,40 +461,47 @@ def _parse_permission(catalog: Catalog, entity: EntityDef, data: Any) -> dict[st
     keys = {"actions", "rows", "others", "owner_field", "fields"}
     if not isinstance(data, dict) or set(data) - keys:
         raise ValidationError(
-            f"A permission is a JSON object with: {', '.join(sorted(keys))}.",
+            msg("A permission is a JSON object with: {names}.", names=', '.join(sorted(keys))),
         )
     errors: dict[str, str] = {}
     actions = data.get("actions", [])
     if not isinstance(actions, list) or any(a not in ACTIONS for a in actions):
-        errors["actions"] = f"A list of: {', '.join(ACTIONS)}."
+        errors["actions"] = msg("A list of: {names}.", names=', '.join(ACTIONS))
         actions = []
     if actions and "read" not in actions:
-        errors["actions"] = "Every other action needs read."
+        errors["actions"] = msg("Every other action needs read.")
     rows = data.get("rows", "all")
     if rows not in ROW_RULES:
-        errors["rows"] = f"One of: {', '.join(ROW_RULES)}."
+        errors["rows"] = msg("One of: {names}.", names=', '.join(ROW_RULES))
     others = data.get("others", "hidden")
     if others not in OTHERS:
-        errors["others"] = f"One of: {', '.join(OTHERS)}."
+        errors["others"] = msg("One of: {names}.", names=', '.join(OTHERS))
     owner = data.get("owner_field")
     if owner is not None and (
         not isinstance(owner, str) or owner not in {f.name for f in owner_fields(catalog, entity)}
     ):
-        errors["owner_field"] = f"A user field of {entity.label_plural} (or null: created_by)."
+        errors["owner_field"] = msg(
+            "A user field of {entity} (or null: created_by).",
+            entity=entity.label_plural,
+        )
     fields = data.get("fields", {})
     if not isinstance(fields, dict):
-        errors["fields"] = 'An object {"field": "hidden" | "read_only"}.'
+        errors["fields"] = msg('An object {{"field": "hidden" | "read_only"}}.')
         fields = {}
     for name, mode in fields.items():
         if not entity.has_field(name):
-            errors[f"fields.{name}"] = f"{entity.label_plural} have no field named {name!r}."
+            errors[f"fields.{name}"] = msg(
+                "{entities} have no field named '{name}'.",
+                entities=entity.label_plural, name=name,
+            )
         elif mode not in FIELD_ACCESS:
-            errors[f"fields.{name}"] = "hidden or read_only."
+            errors[f"fields.{name}"] = msg("hidden or read_only.")
     if owner is not None and fields.get(owner) == "hidden" and rows != "all":
-        errors["owner_field"] = "The owner field of a row rule cannot be hidden."
+        errors["owner_field"] = msg("The owner field of a row rule cannot be hidden.")
     if errors:
         raise ValidationError(
-            f"The permission was not saved: {', '.join(sorted(errors))}.", fields=errors
+            msg("The permission was not saved: {names}.", names=", ".join(sorted(errors))),
+            fields=errors,
         )
     return {
         "actions": sorted(set(actions), key=ACTIONS.index),

@@ -19,6 +19,7 @@ from recordbase import systables
 from recordbase.errors import NotFound
 from recordbase.fields.base import FieldType
 from recordbase.fields.registry import FieldTypeRegistry
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef, NavSetting
 
 S = TypeVar("S")
@@ -51,14 +52,14 @@ class Catalog:
     def entity(self, name: str) -> EntityDef:
         ent = self.entities.get(name)
         if ent is None or ent.removed:
-            raise NotFound(f"There is no entity named {name!r}.")
+            raise NotFound(msg("There is no entity named '{name}'.", name=name))
         return ent
 
     def entity_by_id(self, entity_id: int) -> EntityDef:
         for ent in self.entities.values():
             if ent.id == entity_id:
                 return ent
-        raise NotFound(f"There is no entity with id {entity_id}.")
+        raise NotFound(msg("There is no entity with id {entity_id}.", entity_id=entity_id))
 
     def live_entities(self) -> list[EntityDef]:
         return [e for e in self.entities.values() if not e.removed]

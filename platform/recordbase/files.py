@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from recordbase import db, systables
 from recordbase.errors import NotFound, PayloadTooLarge, ValidationError
+from recordbase.messages import msg
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
@@ -52,7 +53,7 @@ def clean_name(name: str) -> str:
         .strip(".")
     )
     if not base:
-        raise ValidationError("The file needs a name.", fields={"file": "No file name."})
+        raise ValidationError(msg("The file needs a name."), fields={"file": msg("No file name.")})
     return base[-255:]
 
 
@@ -66,7 +67,7 @@ def sniff_image(data: bytes) -> str | None:
             width, height = probe.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise ValidationError(
-                    "The image has too many pixels.", fields={"file": "Too many pixels."}
+                    msg("The image has too many pixels."), fields={"file": msg("Too many pixels.")}
                 )
             probe.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
@@ -80,9 +81,12 @@ class FileService:
 
     def store(self, name: str, data: bytes, *, user_id: int | None) -> StoredFile:
         if len(data) > MAX_FILE_BYTES:
-            raise PayloadTooLarge(f"A file may be at most {MAX_FILE_BYTES // 1024 // 1024} MB.")
+            raise PayloadTooLarge(msg(
+                "A file may be at most {mb} MB.",
+                mb=MAX_FILE_BYTES // 1024 // 1024,
+            ))
         if not data:
-            raise ValidationError("The file is empty.", fields={"file": "Empty file."})
+            raise ValidationError(msg("The file is empty."), fields={"file": msg("Empty file.")})
         name = clean_name(name)
         content_type = sniff_image(data)
         if content_type is None:
@@ -114,7 +118,7 @@ class FileService:
                 ).where(files.c.id == file_id)
             ).first()
         if row is None:
-            raise NotFound(f"There is no file with id {file_id}.")
+            raise NotFound(msg("There is no file with id {file_id}.", file_id=file_id))
         return StoredFile(*row)
 
     def content(self, file_id: int) -> tuple[StoredFile, bytes]:

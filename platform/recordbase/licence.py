@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from recordbase import db, systables
 from recordbase.errors import LicenceRestriction, ValidationError
+from recordbase.messages import msg
 
 DEMO_LAUNCHES = 60
 PUBLIC_KEY_ENV = "RECORDBASE_LICENSE_PUBLIC_KEY"
@@ -99,10 +100,12 @@ class LicenceState:
 
     def describe(self) -> str:
         if self.demo:
-            return f"demo mode ({self.demo_launches_left} launches left)"
+            return msg("demo mode ({count} launches left)", count=self.demo_launches_left)
         if self.key is None:
-            return "the free tier"
-        return f"the {self.tier.name} licence of {self.key.licensee}"
+            return msg("the free tier")
+        return msg(
+            "the {tier} licence of {licensee}", tier=self.tier.name, licensee=self.key.licensee
+        )
 
 
 # --- keys ---------------------------------------------------------------------------
@@ -133,7 +136,10 @@ def generate_key_pair(directory: Path) -> tuple[Path, Path]:
     private_path = directory / "licence_private.pem"
     public_path = directory / "licence_key.pub"
     if private_path.exists() or public_path.exists():
-        raise ValidationError(f"{directory} already holds a key pair; choose an empty folder.")
+        raise ValidationError(msg(
+            "{directory} already holds a key pair; choose an empty folder.",
+            directory=directory,
+        ))
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -156,18 +162,21 @@ def issue_key(
     """Sign a licence key (the vendor's side)."""
     if tier not in TIERS or tier == "free":
         paid = ", ".join(t for t in TIERS if t != "free")
-        raise ValidationError(f"A licence tier is one of: {paid}.", fields={"tier": "Unknown."})
+        raise ValidationError(
+            msg("A licence tier is one of: {paid}.", paid=paid), fields={"tier": msg("Unknown.")}
+        )
     licensee = licensee.strip()
     if not licensee or len(licensee) > 200:
         raise ValidationError(
-            "The licensee is a name of 1 to 200 characters.", fields={"licensee": "Required."}
+            msg("The licensee is a name of 1 to 200 characters."),
+            fields={"licensee": msg("Required.")}
         )
     try:
         private = serialization.load_pem_private_key(private_key_pem, password=None)
     except (ValueError, TypeError) as exc:
-        raise ValidationError("The private key file is not an unencrypted PEM key.") from exc
+        raise ValidationError(msg("The private key file is not an unencrypted PEM key.")) from exc
     if not isinstance(private, Ed25519PrivateKey):
-        raise ValidationError("The private key is not an Ed25519 key.")
+        raise ValidationError(msg("The private key is not an Ed25519 key."))
     payload = {
         "id": str(uuid.uuid4()),
         "issued_at": (now or systables.utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -183,9 +192,15 @@ def load_public_key(path: Path | None = None) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise ValidationError(f"The licence public key {path} cannot be read: {exc}") from exc
+        raise ValidationError(msg(
+            "The licence public key {path} cannot be read: {reason}",
+            path=path, reason=str(exc),
+        )) from exc
     if not isinstance(key, Ed25519PublicKey):
-        raise ValidationError(f"The licence public key {path} is not an Ed25519 key.")
+        raise ValidationError(msg(
+            "The licence public key {path} is not an Ed25519 key.",
+            path=path,
+        ))
     return key
 
 
@@ -193,27 +208,29 @@ def verify_key(text: str, public_key: Ed25519PublicKey) -> LicenceKey:
     """The content of a licence key, or ValidationError saying what is wrong with it."""
     text = "".join(text.split())
     if len(text) > MAX_KEY_CHARS:
-        raise _bad_key("it is far longer than a licence key")
+        raise _bad_key(msg("it is far longer than a licence key"))
     body_text, dot, sig_text = text.partition(".")
     if not dot or "." in sig_text:
-        raise _bad_key("it is incomplete (a key is two parts joined by a dot)")
+        raise _bad_key(msg("it is incomplete (a key is two parts joined by a dot)"))
     try:
         body, signature = _unb64(body_text), _unb64(sig_text)
     except (ValueError, binascii.Error) as exc:
-        raise _bad_key("it is damaged (not base64url text)") from exc
+        raise _bad_key(msg("it is damaged (not base64url text)")) from exc
     if len(signature) != 64:
-        raise _bad_key("it is truncated or damaged (the signature has the wrong length)")
+        raise _bad_key(msg("it is truncated or damaged (the signature has the wrong length)"))
     try:
         public_key.verify(signature, body)
     except InvalidSignature as exc:
         raise _bad_key(
-            "its signature does not match: it was altered, or it was not issued by this "
-            "product's vendor"
+            msg(
+                "its signature does not match: it was altered, or it was not issued by this "
+                "product's vendor"
+            )
         ) from exc
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise _bad_key("its content is not readable") from exc
+        raise _bad_key(msg("its content is not readable")) from exc
     fields = ("id", "issued_at", "licensee", "tier")
     if (
         not isinstance(payload, dict)
@@ -221,9 +238,9 @@ def verify_key(text: str, public_key: Ed25519PublicKey) -> LicenceKey:
         or not all(isinstance(payload[f], str) for f in fields)
         or canonical_payload(payload) != body
     ):
-        raise _bad_key("its content is not in the licence format")
+        raise _bad_key(msg("its content is not in the licence format"))
     if payload["tier"] not in TIERS or payload["tier"] == "free":
-        raise _bad_key(f"it names an unknown tier {payload['tier']!r}")
+        raise _bad_key(msg("it names an unknown tier '{tier}'", tier=payload["tier"]))
     return LicenceKey(
         id=payload["id"],
         licensee=payload["licensee"],
@@ -235,7 +252,10 @@ def verify_key(text: str, public_key: Ed25519PublicKey) -> LicenceKey:
 
 def _bad_key(reason: str) -> ValidationError:
     return ValidationError(
-        f"The licence key was rejected: {reason}. The licence in force did not change.",
+        msg(
+            "The licence key was rejected: {reason}. The licence in force did not change.",
+            reason=reason,
+        ),
         fields={"key": reason},
     )
 
@@ -348,9 +368,12 @@ class LicenceService:
         state = self.state(conn)
         if not state.tier.structure_editing:
             raise LicenceRestriction(
-                f"The structure cannot be changed under {state.describe()}: on the free tier "
-                "fields and entities cannot be created or changed. Install a licence "
-                "(recordbase license install KEY) to change the structure.",
+                msg(
+                    "The structure cannot be changed under {state}: on the free tier fields "
+                    "and entities cannot be created or changed. Install a licence (recordbase "
+                    "license install KEY) to change the structure.",
+                    state=state.describe(),
+                ),
                 extra={"tier": state.tier.name},
             )
 

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from recordbase.errors import NotFound
+from recordbase.messages import msg
 
 SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "created_by", "updated_by")
 
@@ -101,14 +102,18 @@ class EntityDef:
             if f.name == name and not f.removed:
                 return f
         raise NotFound(
-            f"The entity {self.name!r} has no field {name!r}.", fields={name: "Unknown field."}
+            msg("The entity '{entity}' has no field '{name}'.", entity=self.name, name=name),
+            fields={name: msg("Unknown field.")}
         )
 
     def field_by_id(self, field_id: int) -> FieldDef:
         for f in self.all_fields:
             if f.id == field_id:
                 return f
-        raise NotFound(f"The entity {self.name!r} has no field with id {field_id}.")
+        raise NotFound(msg(
+            "The entity '{entity}' has no field with id {field_id}.",
+            entity=self.name, field_id=field_id,
+        ))
 
     def has_field(self, name: str) -> bool:
         return any(f.name == name and not f.removed for f in self.all_fields)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from recordbase import systables
 from recordbase.errors import LicenceRestriction
 from recordbase.licence import LicenceService
+from recordbase.messages import joined, msg
 from recordbase.settings import get_setting
 
 #: the longest a sign-in session may idle before it ends and frees its seat; the
@@ -44,10 +45,15 @@ class Holder:
 
     def describe(self, now: dt.datetime) -> str:
         idle_min = int(self.idle(now).total_seconds() // 60)
-        where = f" from {self.address}" if self.address else ""
-        return (
-            f"{self.login} ({self.kind}{where}, since {self.created_at:%Y-%m-%d %H:%M} UTC, "
-            f"idle {idle_min} min)"
+        since = f"{self.created_at:%Y-%m-%d %H:%M}"
+        if self.address:
+            return msg(
+                "{login} ({kind} from {address}, since {since} UTC, idle {idle} min)",
+                login=self.login, kind=self.kind, address=self.address, since=since, idle=idle_min,
+            )
+        return msg(
+            "{login} ({kind}, since {since} UTC, idle {idle} min)",
+            login=self.login, kind=self.kind, since=since, idle=idle_min,
         )
 
     def to_json(self, now: dt.datetime) -> dict[str, Any]:
@@ -136,17 +142,25 @@ def claim_seat(
         )
         return victim.session_id
     offer = (
-        f" A seat idle for more than {minutes} minutes can be taken over: sign in again "
-        "with take_over."
+        msg(
+            "A seat idle for more than {minutes} minutes can be taken over: sign in again "
+            "with take_over.",
+            minutes=minutes,
+        )
         if idle_enough
-        else f" None has been idle for {minutes} minutes yet, so none can be taken over."
+        else msg(
+            "None has been idle for {minutes} minutes yet, so none can be taken over.",
+            minutes=minutes,
+        )
     )
-    seats = f"{limit} seat{'s' if limit != 1 else ''}"
+    seats = msg("1 seat") if limit == 1 else msg("{count} seats", count=limit)
     raise LicenceRestriction(
-        f"All {seats} of the {state.tier.name} tier are in use, by "
-        + "; ".join(h.describe(now) for h in taken)
-        + ". Sign out elsewhere or ask an administrator to end a session."
-        + offer,
+        msg(
+            "All {seats} of the {tier} tier are in use, by {holders}. Sign out elsewhere or ask "
+            "an administrator to end a session. {offer}",
+            seats=seats, tier=state.tier.name,
+            holders=joined((h.describe(now) for h in taken), "; "), offer=offer,
+        ),
         extra={
             "tier": state.tier.name,
             "seats": limit,

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from recordbase import db, systables
 from recordbase.errors import ValidationError
+from recordbase.messages import msg
 
 #: name → (default, smallest, largest); every setting is a whole number or null
 SETTINGS: dict[str, tuple[int | None, int, int]] = {
@@ -41,17 +42,17 @@ def all_settings(engine: sa.Engine) -> dict[str, int | None]:
 
 def put_settings(engine: sa.Engine, values: Any) -> dict[str, int | None]:
     if not isinstance(values, dict):
-        raise ValidationError("Send the settings as a JSON object.")
+        raise ValidationError(msg("Send the settings as a JSON object."))
     errors: dict[str, str] = {}
     for name, value in values.items():
         if name not in SETTINGS:
-            errors[name] = "Unknown setting."
+            errors[name] = msg("Unknown setting.")
             continue
         _default, low, high = SETTINGS[name]
         if value is None and name == "audit_retention_days":
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            errors[name] = f"A whole number from {low} to {high}."
+            errors[name] = msg("A whole number from {low} to {high}.", low=low, high=high)
     if errors:
         raise ValidationError("The settings were not saved: " + ", ".join(sorted(errors)) + ".",
                               fields=errors)

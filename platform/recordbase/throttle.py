@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from recordbase import db, systables
 from recordbase.errors import TooManyAttempts
+from recordbase.messages import msg
 
 WINDOW = dt.timedelta(minutes=15)
 ACCOUNT_FAILURES = 5
@@ -48,17 +49,21 @@ def check(engine: sa.Engine, login: str, address: str | None) -> None:
                 ).scalars()
             )
     if len(account) >= ACCOUNT_FAILURES:
-        raise _refusal("this account", account[-1] + WINDOW - now)
+        raise _refusal(msg("this account"), account[-1] + WINDOW - now)
     if len(by_address) >= ADDRESS_FAILURES:
-        raise _refusal("your address", by_address[-1] + WINDOW - now)
+        raise _refusal(msg("your address"), by_address[-1] + WINDOW - now)
 
 
 def _refusal(who: str, wait: dt.timedelta) -> TooManyAttempts:
     seconds = max(1, int(wait.total_seconds()) + 1)
     minutes = (seconds + 59) // 60
     return TooManyAttempts(
-        f"Too many failed sign-ins from {who}; try again in {minutes} "
-        f"minute{'s' if minutes != 1 else ''}.",
+        msg("Too many failed sign-ins from {who}; try again in 1 minute.", who=who)
+        if minutes == 1
+        else msg(
+            "Too many failed sign-ins from {who}; try again in {minutes} minutes.",
+            who=who, minutes=minutes,
+        ),
         extra={"retry_after": seconds},
     )
 

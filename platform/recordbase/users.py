@@ -34,6 +34,7 @@ from recordbase.errors import (
     ValidationError,
 )
 from recordbase.licence import LicenceService, LicenceState
+from recordbase.messages import msg
 from recordbase.names import check_label
 from recordbase.sessions import (
     IDLE_SETTING,
@@ -111,24 +112,33 @@ def check_password_rules(
     length = len(re.sub(" {2,}", " ", password))
     if length < MIN_PASSWORD_LENGTH:
         raise ValidationError(
-            f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.",
-            fields={"password": f"At least {MIN_PASSWORD_LENGTH} characters."},
+            msg(
+                "The password must be at least {min_password_length} characters long.",
+                min_password_length=MIN_PASSWORD_LENGTH,
+            ),
+            fields={"password": msg("At least {count} characters.", count=MIN_PASSWORD_LENGTH)},
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise ValidationError(
-            f"The password is longer than {MAX_PASSWORD_LENGTH} characters.",
-            fields={"password": f"At most {MAX_PASSWORD_LENGTH} characters."},
+            msg(
+                "The password is longer than {max_password_length} characters.",
+                max_password_length=MAX_PASSWORD_LENGTH,
+            ),
+            fields={"password": msg("At most {count} characters.", count=MAX_PASSWORD_LENGTH)},
         )
     if login and password.strip().lower() == login.strip().lower():
         raise ValidationError(
-            "The password must not be the login.", fields={"password": "Same as the login."}
+            msg("The password must not be the login."),
+            fields={"password": msg("Same as the login.")}
         )
     if is_common_password(password, [v for v in (login, name) if v]):
         raise ValidationError(
-            "The password is too common or too easy to guess: it is on a list of passwords "
-            "leaked in breaches, or a small variation of one, of the login or of a simple "
-            "pattern. Choose another, for example a few unrelated words.",
-            fields={"password": "Too common."},
+            msg(
+                "The password is too common or too easy to guess: it is on a list of passwords "
+                "leaked in breaches, or a small variation of one, of the login or of a simple "
+                "pattern. Choose another, for example a few unrelated words."
+            ),
+            fields={"password": msg("Too common.")},
         )
 
 
@@ -264,9 +274,17 @@ class UserService:
         ).scalar_one()
         if active + adding > limit:
             raise LicenceRestriction(
-                f"The {state.tier.name} tier allows {_users(limit)} and {active} already "
-                f"{'are' if active != 1 else 'is'} active; deactivate one or install a larger "
-                "licence.",
+                msg(
+                    "The {tier} tier allows {allowed} and 1 already is active; deactivate one "
+                    "or install a larger licence.",
+                    tier=state.tier.name, allowed=_users(limit),
+                )
+                if active == 1
+                else msg(
+                    "The {tier} tier allows {allowed} and {active} already are active; "
+                    "deactivate one or install a larger licence.",
+                    tier=state.tier.name, allowed=_users(limit), active=active,
+                ),
                 extra={"tier": state.tier.name, "users_max": limit, "users": active},
             )
 
@@ -296,7 +314,7 @@ class UserService:
         for item in self.list_users():
             if item["id"] == user_id:
                 return item
-        raise NotFound(f"There is no user with id {user_id}.")
+        raise NotFound(msg("There is no user with id {user_id}.", user_id=user_id))
 
     def _licensed_ids(self, conn: sa.Connection, state: LicenceState) -> set[int] | None:
         """The active users within the licence's user count (admins first, then oldest)."""
@@ -311,7 +329,10 @@ class UserService:
         allowed = {"login", "name", "email", "role", "group", "active"}
         if not isinstance(data, dict) or set(data) - allowed:
             raise ValidationError(
-                f"A user change is a JSON object with some of: {', '.join(sorted(allowed))}.",
+                msg(
+                    "A user change is a JSON object with some of: {names}.",
+                    names=', '.join(sorted(allowed)),
+                ),
                 fields={k: "Cannot be changed here." for k in (set(data) - allowed)}
                 if isinstance(data, dict)
                 else {},
@@ -321,7 +342,7 @@ class UserService:
             state = self.licence.lock(conn)
             row = conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
             if row is None:
-                raise NotFound(f"There is no user with id {user_id}.")
+                raise NotFound(msg("There is no user with id {user_id}.", user_id=user_id))
             values: dict[str, Any] = {}
             if "login" in data and _check_login(data["login"]) != row["login"]:
                 values["login"] = _free_login(conn, data["login"])
@@ -336,7 +357,9 @@ class UserService:
                 values["role"] = data["role"]
             if "active" in data:
                 if not isinstance(data["active"], bool):
-                    raise ValidationError("active is true or false.", fields={"active": "Boolean."})
+                    raise ValidationError(
+                        msg("active is true or false."), fields={"active": msg("Boolean.")}
+                    )
                 values["active"] = data["active"]
                 if data["active"] and not row["active"]:
                     self._check_user_count(conn, state, adding=1)
@@ -365,7 +388,7 @@ class UserService:
             .where(users.c.role == "admin", users.c.active.is_(True), users.c.id != row["id"])
         ).scalar_one()
         if not others:
-            raise Conflict("This is the last active administrator; make another one first.")
+            raise Conflict(msg("This is the last active administrator; make another one first."))
 
     # --- passwords -----------------------------------------------------------------------
 
@@ -379,13 +402,13 @@ class UserService:
         if not self._verify(stored, current):
             self.audit.log("auth.password_change_failed", actor=user)
             raise AuthenticationError(
-                "The current password is wrong; the password was not changed.",
-                fields={"current_password": "Wrong password."},
+                msg("The current password is wrong; the password was not changed."),
+                fields={"current_password": msg("Wrong password.")},
             )
         if secrets.compare_digest(current.encode(), new.encode()):
             raise ValidationError(
-                "The new password is the same as the current one.",
-                fields={"new_password": "Same as the current password."},
+                msg("The new password is the same as the current one."),
+                fields={"new_password": msg("Same as the current password.")},
             )
         self._set_password(user.id, new, actor=user, keep_session=user.session_id)
 
@@ -402,7 +425,7 @@ class UserService:
                 sa.select(users.c.login, users.c.name).where(users.c.id == user_id)
             ).first()
             if found is None:
-                raise NotFound(f"There is no user with id {user_id}.")
+                raise NotFound(msg("There is no user with id {user_id}.", user_id=user_id))
             check_password_rules(new, login=found.login, name=found.name)
             conn.execute(
                 sa.update(users)
@@ -450,7 +473,7 @@ class UserService:
                     details={"reason": "wrong login or password"},
                 )
         if not ok or row is None:
-            raise AuthenticationError("The login or the password is wrong.")
+            raise AuthenticationError(msg("The login or the password is wrong."))
         if self.hasher.check_needs_rehash(row["password_hash"]):
             self._rehash(row["id"], row["password_hash"], password)
         user = _user_of(row, address=address)
@@ -471,9 +494,12 @@ class UserService:
         allowed = self._licensed_ids(conn, state)
         if allowed is not None and user_id not in allowed:
             raise LicenceRestriction(
-                f"This account is inactive: the {state.tier.name} tier allows "
-                f"{_users(state.tier.users)} and it is beyond them. It becomes usable "
-                "again when a place exists (a larger licence or another user deactivated).",
+                msg(
+                    "This account is inactive: the {tier} tier allows {allowed} and it is beyond "
+                    "them. It becomes usable again when a place exists (a larger licence or "
+                    "another user deactivated).",
+                    tier=state.tier.name, allowed=_users(state.tier.users),
+                ),
                 extra={"tier": state.tier.name, "users_max": state.tier.users},
             )
 
@@ -544,9 +570,9 @@ class UserService:
             # one round trip: the session, its user, the licence row and the idle setting
             row = conn.execute(_resolve_query(), {"digest": digest}).mappings().first()
             if row is None or not hmac.compare_digest(row["token_hash"], digest):
-                raise AuthenticationError("The token is not valid; sign in again.")
+                raise AuthenticationError(msg("The token is not valid; sign in again."))
             if row["ended_at"] is not None or not row["active"]:
-                raise AuthenticationError("This session has ended; sign in again.")
+                raise AuthenticationError(msg("This session has ended; sign in again."))
             licence_row = (
                 {name: row[f"licence_{name}"] for name in ("key_text", "launches", "demo_ended")}
                 if row["licence_id"] is not None else None
@@ -561,11 +587,11 @@ class UserService:
             if idle > idle_allowed:
                 self.end_session(session_id, reason="expired")
                 raise AuthenticationError(
-                    "This session expired after a long idle time; sign in again."
+                    msg("This session expired after a long idle time; sign in again.")
                 )
             if now - row["session_created_at"] > SESSION_MAX_AGE:
                 self.end_session(session_id, reason="expired")
-                raise AuthenticationError("This session is too old; sign in again.")
+                raise AuthenticationError(msg("This session is too old; sign in again."))
         if row["kind"] == PERSONAL and idle > idle_allowed:
             with db.write(self.engine) as conn:
                 claim_seat(conn, self.licence, take_over=False, exclude=session_id)
@@ -673,7 +699,7 @@ class UserService:
                 )
             ).scalar()
         if owner is None or (owner != user.id and not user.is_admin):
-            raise NotFound(f"You have no personal token with id {token_id}.")
+            raise NotFound(msg("You have no personal token with id {token_id}.", token_id=token_id))
         self.end_session(token_id, actor=user, reason="revoked")
 
     def session_owner(self, session_id: int) -> int:
@@ -683,7 +709,7 @@ class UserService:
                 sa.select(sessions.c.user_id).where(sessions.c.id == session_id)
             ).scalar()
         if owner is None:
-            raise NotFound(f"There is no session with id {session_id}.")
+            raise NotFound(msg("There is no session with id {session_id}.", session_id=session_id))
         return int(owner)
 
 
@@ -697,7 +723,8 @@ def _check_role(conn: sa.Connection, role: Any) -> None:
             set(BUILTIN_ROLES) | set(conn.execute(sa.select(roles.c.name)).scalars())
         )
         raise ValidationError(
-            f"The role must be one of: {', '.join(names)}.", fields={"role": "Unknown role."}
+            msg("The role must be one of: {names}.", names=', '.join(names)),
+            fields={"role": msg("Unknown role.")}
         )
 
 
@@ -705,8 +732,8 @@ def _check_login(value: Any) -> str:
     login = value.strip() if isinstance(value, str) else ""
     if not login or len(login) > 150 or any(ch.isspace() for ch in login):
         raise ValidationError(
-            "The login must be 1 to 150 characters without spaces.",
-            fields={"login": "1 to 150 characters, no spaces."},
+            msg("The login must be 1 to 150 characters without spaces."),
+            fields={"login": msg("1 to 150 characters, no spaces.")},
         )
     return login
 
@@ -717,21 +744,25 @@ def _free_login(conn: sa.Connection, value: Any) -> str:
     users = systables.users
     if conn.execute(sa.select(users.c.id).where(users.c.login == login)).first():
         raise Conflict(
-            f"A user with the login {login!r} already exists.",
-            fields={"login": "Already taken."},
+            msg("A user with the login '{login}' already exists.", login=login),
+            fields={"login": msg("Already taken.")},
         )
     return login
 
 
 def _users(count: int | None) -> str:
-    return f"{count} active user{'' if count == 1 else 's'}"
+    if count == 1:
+        return msg("1 active user")
+    return msg("{count} active users", count=count)
 
 
 def _email(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 320 or "@" not in value.strip(" @"):
-        raise ValidationError("The e-mail address is not valid.", fields={"email": "Not valid."})
+        raise ValidationError(
+            msg("The e-mail address is not valid."), fields={"email": msg("Not valid.")}
+        )
     return value.strip()
 
 
@@ -740,14 +771,14 @@ def _group(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or len(value.strip()) > 100:
         raise ValidationError(
-            "The group is a name of up to 100 characters.", fields={"group": "Too long."}
+            msg("The group is a name of up to 100 characters."), fields={"group": msg("Too long.")}
         )
     return value.strip() or None
 
 
 def require_admin(actor: User | None, what: str) -> None:
     if actor is not None and not actor.is_admin:
-        raise PermissionDenied(f"Only an administrator may {what}.")
+        raise PermissionDenied(msg("Only an administrator may {what}.", what=what))
 
 
 # built once: with a user limit, every request checks that its user is within it

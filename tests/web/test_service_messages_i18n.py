@@ -174,3 +174,22 @@ def test_a_rename_to_an_existing_name_is_refused_in_the_language(admin_web: Brow
         page = response.get_data(as_text=True)
         assert sentence in page
         assert "already has a field" not in page
+
+
+TIER = {
+    "ru": "Уровень free допускает одного активного пользователя, а уже активны: 2; отключите",
+    "hy": "free մակարդակը թույլ է տալիս 1 ակտիվ օգտատեր, իսկ արդեն ակտիվ են 2-ը",
+}
+
+
+def test_a_licence_refusal_is_in_the_language(crm: Flask, admin_web: Browser) -> None:
+    rt: Runtime = crm.extensions["recordbase"]
+    rt.licence.end_demo()  # the free tier: one active user; admin and user exist already
+    for language, sentence in TIER.items():
+        _speak(admin_web, language)
+        refused = admin_web.post("/admin/users", {"login": "extra"})
+        assert refused.status_code == 403
+        page = refused.get_data(as_text=True)
+        assert sentence in page
+        assert "tier allows" not in page
+    assert all(u["login"] != "extra" for u in rt.users.list_users())

@@ -15,8 +15,9 @@ from typing import Any
 
 from recordbase.catalog import Catalog
 from recordbase.errors import ValidationError
-from recordbase.layouts.parse import MAX_DEPTH, depth_of, too_deep
+from recordbase.layouts.parse import MAX_DEPTH, THE_LAYOUT, depth_of, too_deep
 from recordbase.layouts.schema import schema_problems
+from recordbase.messages import joined, msg
 from recordbase.model import EntityDef, FieldDef
 
 GRID = 12
@@ -34,14 +35,18 @@ class Problems:
     def add(self, where: str, message: str) -> None:
         self.items.append((where, message))
 
-    def raise_if_any(self, what: str = "The layout") -> None:
+    def raise_if_any(self, what: str = THE_LAYOUT) -> None:
         if not self.items:
             return
-        listed = "; ".join(f"{w}: {m}" for w, m in self.items[:LISTED])
+        listed = joined(
+            (msg("{field}: {problem}", field=w, problem=m) for w, m in self.items[:LISTED]), "; "
+        )
         more = len(self.items) - LISTED
-        tail = f"; and {more} more" if more > 0 else ""
         raise ValidationError(
-            f"{what} is not valid: {listed}{tail}.",
+            msg("{what} is not valid: {problems}; and {more} more.", what=what, problems=listed,
+                more=more)
+            if more > 0
+            else msg("{what} is not valid: {problems}.", what=what, problems=listed),
             fields={w: m for w, m in reversed(self.items)},
         )
 
@@ -81,27 +86,40 @@ class Context:
     def own_field(self, where: str, ref: Any, *, child_table: bool) -> FieldDef | None:
         """This entity's field ``ref`` (an id), or None with a problem noted (or kept missing)."""
         if not isinstance(ref, int) or isinstance(ref, bool):
-            self.problems.add(where, f"{ref!r} is not a field id; the database and the API "
-                              "name fields by id (files by API name)")
+            self.problems.add(where, msg(
+                "{ref} is not a field id; the database and the API name fields by id (files by "
+                "API name)",
+                ref=repr(ref),
+            ))
             return None
         ent = self.entity
         mine = next((f for f in ent.all_fields if f.id == ref), None)
         if mine is None:
             owner = self.owner_of(ref)
             if owner is not None:
-                self.problems.add(where, f"field {ref} belongs to {owner.name}, not {ent.name}")
+                self.problems.add(where, msg(
+                    "field {ref} belongs to {owner}, not {entity}",
+                    ref=ref, owner=owner.name, entity=ent.name,
+                ))
             elif ref not in self.kept:
-                self.problems.add(where, f"{ent.name} have no field with id {ref}")
+                self.problems.add(where, msg(
+                    "{entity} have no field with id {ref}",
+                    entity=ent.name, ref=ref,
+                ))
             return None
         if mine.removed:
             return None  # kept in place, skipped on the card, restored with the field
         if is_child_table(self.catalog, mine) != child_table:
             if child_table:
-                self.problems.add(where, f"field {ref} ({mine.name}) is not a child table; "
-                                  "place it as a field element")
+                self.problems.add(where, msg(
+                    "field {ref} ({mine}) is not a child table; place it as a field element",
+                    ref=ref, mine=mine.name,
+                ))
             else:
-                self.problems.add(where, f"field {ref} ({mine.name}) is a child table; "
-                                  "place it as a child_table element")
+                self.problems.add(where, msg(
+                    "field {ref} ({mine}) is a child table; place it as a child_table element",
+                    ref=ref, mine=mine.name,
+                ))
             return None
         return mine
 
@@ -109,7 +127,10 @@ class Context:
         if not isinstance(ref, int):
             return
         if ref in self.placed:
-            self.problems.add(where, f"field {ref} is placed twice (also at {self.placed[ref]})")
+            self.problems.add(where, msg(
+                "field {ref} is placed twice (also at {placed})",
+                ref=ref, placed=self.placed[ref],
+            ))
         else:
             self.placed[ref] = where
 
@@ -122,7 +143,7 @@ def check_layout(
     *,
     kept: Iterable[int] = (),
     file_exists: Callable[[int], bool] = lambda _id: True,
-    what: str = "The layout",
+    what: str = THE_LAYOUT,
 ) -> dict[str, Any]:
     """``body`` checked and normalised; raises ValidationError naming every bad place.
 
@@ -136,7 +157,10 @@ def check_layout(
         problems.add(where, message)
     problems.raise_if_any(what)
     if body.get("kind") != kind:
-        problems.add("kind", f"must be {kind!r} here, not {body.get('kind')!r}")
+        problems.add("kind", msg(
+            "must be '{kind}' here, not {value}",
+            kind=kind, value=repr(body.get('kind')),
+        ))
         problems.raise_if_any(what)
     ctx = Context(catalog, entity, frozenset(kept), file_exists, problems)
     out = _form(ctx, body) if kind == "form" else _list(ctx, body)
@@ -176,13 +200,19 @@ def _form(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             )
         tabs.append({"id": tab["id"], "label": tab["label"], "sections": sections})
     if count > MAX_ELEMENTS:
-        ctx.problems.add("tabs", f"holds {count} elements; at most {MAX_ELEMENTS} are allowed")
+        ctx.problems.add("tabs", msg(
+            "holds {count} elements; at most {max_elements} are allowed",
+            count=count, max_elements=MAX_ELEMENTS,
+        ))
     return {"format": 1, "kind": "form", "tabs": tabs}
 
 
 def _unique_id(ctx: Context, seen: dict[str, str], ident: str, where: str) -> None:
     if ident in seen:
-        ctx.problems.add(f"{where}.id", f"{ident!r} is used by {seen[ident]} too")
+        ctx.problems.add(f"{where}.id", msg(
+            "{ident} is used by {seen} too",
+            ident=repr(ident), seen=seen[ident],
+        ))
     else:
         seen[ident] = where
 
@@ -194,7 +224,10 @@ def _overlaps(ctx: Context, elements: list[dict[str, Any]], where: str) -> None:
         if col + width > GRID:
             ctx.problems.add(
                 f"{where}.elements[{e}].width",
-                f"column {col} + width {width} passes the {GRID} columns of the grid",
+                msg(
+                    "column {col} + width {width} passes the {grid} columns of the grid",
+                    col=col, width=width, grid=GRID,
+                ),
             )
             continue
         for cell in range(col, col + width):
@@ -202,7 +235,10 @@ def _overlaps(ctx: Context, elements: list[dict[str, Any]], where: str) -> None:
             if other is not None:
                 ctx.problems.add(
                     f"{where}.elements[{e}]",
-                    f"overlaps elements[{other}] in row {row}, column {cell}",
+                    msg(
+                        "overlaps elements[{other}] in row {row}, column {cell}",
+                        other=other, row=row, cell=cell,
+                    ),
                 )
                 break
         else:
@@ -228,15 +264,19 @@ def _element(ctx: Context, element: dict[str, Any], at: str) -> dict[str, Any]:
         out.update({k: element.get(k) for k in keys})
         out.update({k: bool(element.get(k, False)) for k in flags})
         if out.get("required") and (out["hidden"] or out["readonly"]):
-            ctx.problems.add(f"{at}.required", "a field hidden or read-only in this form "
-                             "cannot be required in it")
+            ctx.problems.add(f"{at}.required", msg(
+                "a field hidden or read-only in this form cannot be required in it"
+            ))
     elif kind == "heading":
         out.update(text=element["text"], level=element.get("level", 2))
     elif kind == "text":
         out["text"] = element["text"]
     elif kind == "image":
         if not ctx.file_exists(element["file"]):
-            ctx.problems.add(f"{at}.file", f"there is no stored file with id {element['file']}")
+            ctx.problems.add(f"{at}.file", msg(
+                "there is no stored file with id {file}",
+                file=element['file'],
+            ))
         out.update(file=element["file"], alt=element.get("alt", ""))
     elif kind == "related":
         _related(ctx, element, at)
@@ -248,18 +288,23 @@ def _related(ctx: Context, element: dict[str, Any], at: str) -> None:
     name, ref = element["entity"], element["field"]
     owner = ctx.catalog.entities.get(name)
     if owner is None or owner.removed:
-        ctx.problems.add(f"{at}.entity", f"there is no entity named {name!r}")
+        ctx.problems.add(f"{at}.entity", msg("there is no entity named '{name}'", name=name))
         return
     if not isinstance(ref, int):
-        ctx.problems.add(f"{at}.field", f"{ref!r} is not a field id")
+        ctx.problems.add(f"{at}.field", msg("{ref} is not a field id", ref=repr(ref)))
         return
     fdef = next((f for f in owner.all_fields if f.id == ref), None)
     if fdef is None:
-        ctx.problems.add(f"{at}.field", f"{owner.name} have no field with id {ref}")
+        ctx.problems.add(f"{at}.field", msg(
+            "{owner} have no field with id {ref}",
+            owner=owner.name, ref=ref,
+        ))
     elif not fdef.removed and not points_at(ctx.catalog, fdef, ctx.entity):
         ctx.problems.add(
-            f"{at}.field", f"field {ref} ({owner.name}.{fdef.name}) does not point at "
-            f"{ctx.entity.name}"
+            f"{at}.field", msg(
+                "field {ref} ({owner}.{field}) does not point at {entity}",
+                ref=ref, owner=owner.name, field=fdef.name, entity=ctx.entity.name,
+            )
         )
 
 
@@ -279,9 +324,12 @@ def _list(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         at = f"sort[{s}].field"
         fdef = ctx.own_field(at, key["field"], child_table=False)
         if fdef is not None and not ctx.catalog.type_of(fdef).sortable:
-            ctx.problems.add(at, f"field {fdef.id} ({fdef.name}) cannot be sorted on")
+            ctx.problems.add(at, msg(
+                "field {id} ({field}) cannot be sorted on",
+                id=fdef.id, field=fdef.name,
+            ))
         if key["field"] in seen:
-            ctx.problems.add(at, f"field {key['field']} is sorted on twice")
+            ctx.problems.add(at, msg("field {field} is sorted on twice", field=key['field']))
         seen.add(key["field"])
         sort.append({"field": key["field"], "direction": key.get("direction", "asc")})
     return {"format": 1, "kind": "list", "columns": columns, "sort": sort}

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from recordbase.errors import PayloadTooLarge, ValidationError
+from recordbase.messages import msg
 
 #: the largest layout document accepted (the API body, a form_layouts file)
 MAX_BYTES = 256 * 1024
@@ -24,19 +25,28 @@ MAX_DEPTH = 10
 QUOTED = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 BRACKETS = re.compile(rb"[\[\]{}]")
 
+#: how sentences name the layout when no file name is known
+THE_LAYOUT = msg("The layout")
 
-def too_large(size: int, what: str = "The layout") -> PayloadTooLarge:
+
+def too_large(size: int, what: str = THE_LAYOUT) -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"{what} is {size:,} bytes; a layout may be at most {MAX_BYTES // 1024} KiB "
-        f"({MAX_BYTES:,} bytes).",
+        msg(
+            "{what} is {size:,} bytes; a layout may be at most {kib} KiB ({max_bytes:,} "
+            "bytes).",
+            what=what, size=size, kib=MAX_BYTES // 1024, max_bytes=MAX_BYTES,
+        ),
         extra={"limit": MAX_BYTES},
     )
 
 
-def too_deep(what: str = "The layout") -> ValidationError:
+def too_deep(what: str = THE_LAYOUT) -> ValidationError:
     return ValidationError(
-        f"{what} is nested more than {MAX_DEPTH} levels deep; a layout never needs more "
-        "than 8 (layout, tabs, tab, sections, section, elements, element, value).",
+        msg(
+            "{what} is nested more than {max_depth} levels deep; a layout never needs more "
+            "than 8 (layout, tabs, tab, sections, section, elements, element, value).",
+            what=what, max_depth=MAX_DEPTH,
+        ),
         extra={"limit": MAX_DEPTH},
     )
 
@@ -69,7 +79,7 @@ def depth_of(value: Any, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
-def parse_layout(raw: bytes, what: str = "The layout") -> Any:
+def parse_layout(raw: bytes, what: str = THE_LAYOUT) -> Any:
     """The decoded JSON of a layout document; raises a sentence for anything else.
 
     Too large: ``PayloadTooLarge`` (413); too deep, not UTF-8 or not JSON:
@@ -83,5 +93,8 @@ def parse_layout(raw: bytes, what: str = "The layout") -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ValidationError(
-            f"{what} is not valid JSON: {exc.msg} at character {exc.pos}."
+            msg(
+                "{what} is not valid JSON: {why} at character {pos}.",
+                what=what, why=exc.msg, pos=exc.pos,
+            )
         ) from exc

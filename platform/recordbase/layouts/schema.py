@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from recordbase.errors import ValidationError
+from recordbase.messages import msg, reason
 
 SCHEMA_FILE = "layout.schema.json"
 
@@ -27,7 +28,10 @@ def validator() -> Any:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ValidationError(f"The JSON Schema {path} cannot be read: {exc}.") from exc
+        raise ValidationError(msg(
+            "The JSON Schema {path} cannot be read: {reason}.",
+            path=path, reason=reason(exc),
+        )) from exc
     return Draft202012Validator(document)
 
 

@@ -15,6 +15,8 @@ from recordbase.errors import NotFound, PermissionDenied, ValidationError
 from recordbase.layouts.automatic import automatic
 from recordbase.layouts.check import check_layout
 from recordbase.layouts.compare import compare_layouts
+from recordbase.layouts.parse import THE_LAYOUT
+from recordbase.messages import msg
 from recordbase.model import EntityDef
 
 if TYPE_CHECKING:
@@ -52,7 +54,10 @@ class LayoutVersion:
 
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise NotFound(f"There is no layout kind {kind!r}; the kinds are form and list.")
+        raise NotFound(msg(
+            "There is no layout kind '{kind}'; the kinds are form and list.",
+            kind=kind,
+        ))
     return kind
 
 
@@ -142,7 +147,10 @@ class LayoutService:
             ent = self.cache.current(conn).entity(entity)
             found = self._select(conn, ent, kind, role, number=number)
         if not found:
-            raise NotFound(f"The {kind} layout of {entity} has no version {number}.")
+            raise NotFound(msg(
+                "The {kind} layout of {entity} has no version {number}.",
+                kind=kind, entity=entity, number=number,
+            ))
         return found[0]
 
     def compare(
@@ -169,8 +177,10 @@ class LayoutService:
         check_kind(kind)
         _admin(actor)
         if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
-            raise ValidationError(f"note: at most {MAX_NOTE} characters of text.",
-                                  fields={"note": f"At most {MAX_NOTE} characters."})
+            raise ValidationError(
+                msg("note: at most {max_note} characters of text.", max_note=MAX_NOTE),
+                fields={"note": msg("At most {max_note} characters.", max_note=MAX_NOTE)},
+            )
         return self._add_version(entity, kind, body, actor=actor, role=role, note=note,
                                  event="layout.save", details={"note": note})
 
@@ -303,7 +313,7 @@ class LayoutService:
         body: Any,
         *,
         role: str | None = None,
-        what: str = "The layout",
+        what: str = THE_LAYOUT,
     ) -> dict[str, Any]:
         """``validate`` in the caller's transaction (config apply)."""
         return self._check(conn, catalog, ent, kind, body, role, what=what)
@@ -318,7 +328,7 @@ class LayoutService:
         role: str | None,
         *,
         kept: Iterable[int] = (),
-        what: str = "The layout",
+        what: str = THE_LAYOUT,
     ) -> dict[str, Any]:
         saved = self._latest(conn, ent, kind, role)
         missing = set(kept) | (purged_ids(catalog, saved.body) if saved else set())
@@ -337,7 +347,10 @@ class LayoutService:
             return
         roles = systables.roles
         if conn.execute(sa.select(roles.c.id).where(roles.c.name == role)).first() is None:
-            raise NotFound(f"There is no role named {role!r}.", fields={"role": "Unknown role."})
+            raise NotFound(
+                msg("There is no role named '{name}'.", name=role),
+                fields={"role": msg("Unknown role.")},
+            )
 
     def _latest(
         self, conn: sa.Connection, ent: EntityDef, kind: str, role: str | None
@@ -397,4 +410,4 @@ def _draft_key(
 def _admin(actor: User | None) -> None:
     """Only administrators change layouts (None: the system itself, e.g. config apply)."""
     if actor is not None and not actor.is_admin:
-        raise PermissionDenied("Only an administrator may change layouts.")
+        raise PermissionDenied(msg("Only an administrator may change layouts."))

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from recordbase.errors import ValidationError
+from recordbase.messages import msg
 
 MAX_DOCX_BYTES = 10 * 1024 * 1024
 MAX_MEMBERS = 500
@@ -25,32 +26,38 @@ def check_docx(data: bytes) -> None:
     """Refuse anything but a modest Word document, with a sentence saying why."""
     if len(data) > MAX_DOCX_BYTES:
         raise ValidationError(
-            f"A Word template may be at most {MAX_DOCX_BYTES // 1024 // 1024} MB.",
-            fields={"file": "Too large."},
+            msg("A Word template may be at most {mb} MB.", mb=MAX_DOCX_BYTES // 1024 // 1024),
+            fields={"file": msg("Too large.")},
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             if len(members) > MAX_MEMBERS:
                 raise ValidationError(
-                    f"The Word file holds more than {MAX_MEMBERS} parts.",
-                    fields={"file": "Too many parts."},
+                    msg(
+                        "The Word file holds more than {max_members} parts.",
+                        max_members=MAX_MEMBERS,
+                    ),
+                    fields={"file": msg("Too many parts.")},
                 )
             expanded = sum(m.file_size for m in members)
             if expanded > MAX_EXPANDED_BYTES:
                 raise ValidationError(
-                    "The Word file expands to more than "
-                    f"{MAX_EXPANDED_BYTES // 1024 // 1024} MB.",
-                    fields={"file": "Expands too much."},
+                    msg(
+                        "The Word file expands to more than {mb} MB.",
+                        mb=MAX_EXPANDED_BYTES // 1024 // 1024,
+                    ),
+                    fields={"file": msg("Expands too much.")},
                 )
             if "word/document.xml" not in archive.namelist():
                 raise ValidationError(
-                    "The file is not a Word document (.docx): it has no word/document.xml.",
-                    fields={"file": "Not a .docx file."},
+                    msg("The file is not a Word document (.docx): it has no word/document.xml."),
+                    fields={"file": msg("Not a .docx file.")},
                 )
     except zipfile.BadZipFile as exc:
         raise ValidationError(
-            "The file is not a Word document (.docx).", fields={"file": "Not a .docx file."}
+            msg("The file is not a Word document (.docx)."),
+            fields={"file": msg("Not a .docx file.")}
         ) from exc
 
 

@@ -24,6 +24,7 @@ from recordbase.access import AccessService
 from recordbase.catalog import Catalog, CatalogCache
 from recordbase.errors import NotFound, TemplateError, ValidationError
 from recordbase.files import FileService
+from recordbase.messages import msg
 from recordbase.model import EntityDef
 from recordbase.printing import files as template_files
 from recordbase.printing import lint, spec
@@ -230,9 +231,12 @@ class PrintService:
         else:
             if current.kind != "docx":
                 raise ValidationError(
-                    f"The template {name!r} is an HTML template; choose another name for the "
-                    "Word template.",
-                    fields={"name": "An HTML template has this name."},
+                    msg(
+                        "The template '{name}' is an HTML template; choose another name for "
+                        "the Word template.",
+                        name=name,
+                    ),
+                    fields={"name": msg("An HTML template has this name.")},
                 )
             self.store.save(entity, name, data, docx=content, user_id=user_id)
         return self.template(entity.name, name)
@@ -296,7 +300,7 @@ class PrintService:
         if name in spec.BUILTIN_NAMES:
             builtin = template_files.generic_templates().get(name)
             if builtin is None:
-                raise NotFound(f"The built-in template {name!r} is not installed.")
+                raise NotFound(msg("The built-in template '{name}' is not installed.", name=name))
             data = spec.parse_spec({**builtin.header, "name": "builtin", "body": builtin.body})
             data.name = name
             return Resolved(data, "html", f"tpl:{name}", None, True)
@@ -339,13 +343,16 @@ class PrintService:
     ) -> Document:
         check_format(resolved, fmt)
         if not ids:
-            raise ValidationError("Say which records to print.", fields={"ids": "Required."})
+            raise ValidationError(
+                msg("Say which records to print."), fields={"ids": msg("Required.")}
+            )
         if len(ids) > MAX_BATCH:
             raise ValidationError(
-                f"At most {MAX_BATCH} records are printed at once.", fields={"ids": "Too many."}
+                msg("At most {max_batch} records are printed at once.", max_batch=MAX_BATCH),
+                fields={"ids": msg("Too many.")}
             )
         if len(ids) > 1 and fmt == "docx":
-            raise ValidationError("A Word document is filled for one record at a time.")
+            raise ValidationError(msg("A Word document is filled for one record at a time."))
         report = self._report_for(catalog, entity, resolved)
         if report.problems:
             raise problems_error(report.problems, saved=True)
@@ -402,7 +409,10 @@ class PrintService:
             company = self._company(conn, catalog, loader)
             missing = [i for i in ids if (entity.name, i) not in loader.items]
             if missing:
-                raise NotFound(f"There is no {entity.label} with id {missing[0]}.")
+                raise NotFound(msg(
+                    "There is no {entity} with id {record_id}.",
+                    entity=entity.label, record_id=missing[0],
+                ))
             views = [loader.view(entity, i) for i in ids]
             common = {
                 "company": company,
@@ -521,17 +531,21 @@ def dependent(
 def check_format(resolved: Resolved, fmt: str) -> None:
     if fmt not in FORMATS:
         raise ValidationError(
-            f"The format is pdf, html or docx, not {fmt[:20]!r}.", fields={"format": "Unknown."}
+            msg("The format is pdf, html or docx, not {fmt}.", fmt=repr(fmt[:20])),
+            fields={"format": msg("Unknown.")}
         )
     if resolved.kind == "docx" and fmt != "docx":
         raise ValidationError(
-            f"{resolved.data.name!r} is a Word template: ask for format=docx.",
-            fields={"format": "Use docx."},
+            msg("'{name}' is a Word template: ask for format=docx.", name=resolved.data.name),
+            fields={"format": msg("Use docx.")},
         )
     if resolved.kind != "docx" and fmt == "docx":
         raise ValidationError(
-            f"{resolved.data.name!r} is an HTML template: ask for format=pdf or format=html.",
-            fields={"format": "Use pdf or html."},
+            msg(
+                "'{name}' is an HTML template: ask for format=pdf or format=html.",
+                name=resolved.data.name,
+            ),
+            fields={"format": msg("Use pdf or html.")},
         )
 
 

@@ -17,6 +17,7 @@ import marshmallow as ma
 
 from recordbase.errors import ValidationError
 from recordbase.fields.base import flatten_messages
+from recordbase.messages import msg
 from recordbase.names import check_label, check_name
 
 PAGE_SIZES = ("A3", "A4", "A5", "A6", "B5", "Letter", "Legal")
@@ -96,14 +97,17 @@ class TemplateData:
 def parse_spec(data: Any, *, kind: str = "html") -> TemplateData:
     """A checked template from the API's JSON (or a file's header); raise a sentence."""
     if not isinstance(data, Mapping):
-        raise ValidationError("A print template is sent as a JSON object.")
+        raise ValidationError(msg("A print template is sent as a JSON object."))
     if kind == "docx":
         data = {"body": "", **data}
     try:
         loaded = TemplateSpec().load(dict(data))
     except ma.ValidationError as exc:
         raise ValidationError(
-            f"The print template is not valid: {flatten_messages(exc.messages)}",
+            msg(
+                "The print template is not valid: {problem}",
+                problem=flatten_messages(exc.messages),
+            ),
             fields={str(k): flatten_messages(v) for k, v in _messages(exc.messages).items()},
         ) from exc
     name = check_name(loaded["name"], "template", reserved=BUILTIN_NAMES)
@@ -111,7 +115,8 @@ def parse_spec(data: Any, *, kind: str = "html") -> TemplateData:
     css = loaded["css"]
     if "<" in css:
         raise ValidationError(
-            "The CSS of a print template may not contain '<'.", fields={"css": "No '<' here."}
+            msg("The CSS of a print template may not contain '<'."),
+            fields={"css": msg("No '<' here.")}
         )
     return TemplateData(
         name=name,

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from recordbase import db, systables
 from recordbase.errors import Conflict, NotFound
+from recordbase.messages import msg
 from recordbase.model import EntityDef
 from recordbase.printing.spec import TemplateData
 
@@ -23,7 +24,6 @@ T = systables.print_templates
 R = systables.print_template_revisions
 U = systables.users
 #: how a sentence names a template of each kind
-KIND_NAMES = {"html": "an HTML", "docx": "a Word"}
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,10 @@ class TemplateStore:
                 .first()
             )
         if row is None:
-            raise NotFound(f"{entity.label_plural} have no print template named {name!r}.")
+            raise NotFound(msg(
+                "{entities} have no print template named '{name}'.",
+                entities=entity.label_plural, name=name,
+            ))
         return _stored(row)
 
     def create(
@@ -135,8 +138,11 @@ class TemplateStore:
                 self._revision(conn, template_id, 1, data, docx, user_id, note or "Created.")
         except IntegrityError as exc:
             raise Conflict(
-                f"{entity.label_plural} already have a print template named {data.name!r}.",
-                fields={"name": "Already taken."},
+                msg(
+                    "{entities} already have a print template named '{name}'.",
+                    entities=entity.label_plural, name=data.name,
+                ),
+                fields={"name": msg("Already taken.")},
             ) from exc
         return self.get(entity, data.name)
 
@@ -165,14 +171,20 @@ class TemplateStore:
                 )
                 if done.rowcount != 1:
                     raise Conflict(
-                        f"The template {name!r} was changed by someone else meanwhile; "
-                        "nothing was saved. Reload it and save again."
+                        msg(
+                            "The template '{name}' was changed by someone else meanwhile; "
+                            "nothing was saved. Reload it and save again.",
+                            name=name,
+                        )
                     )
                 self._revision(conn, current.id, number, data, docx, user_id, note)
         except IntegrityError as exc:
             raise Conflict(
-                f"{entity.label_plural} already have a print template named {data.name!r}.",
-                fields={"name": "Already taken."},
+                msg(
+                    "{entities} already have a print template named '{name}'.",
+                    entities=entity.label_plural, name=data.name,
+                ),
+                fields={"name": msg("Already taken.")},
             ) from exc
         return self.get(entity, data.name)
 
@@ -231,11 +243,20 @@ class TemplateStore:
             return True
         current = _stored(row)
         if current.kind != kind:
-            held, given = KIND_NAMES[current.kind], KIND_NAMES[kind]
             raise Conflict(
-                f"{entity.label_plural} have {held} template named {data.name!r}; "
-                f"{given} template file cannot replace it.",
-                fields={"name": f"{held.capitalize()} template has this name."},
+                msg(
+                    "{entities} have a Word template named '{name}'; an HTML template file "
+                    "cannot replace it.",
+                    entities=entity.label_plural, name=data.name,
+                )
+                if current.kind == "docx"
+                else msg(
+                    "{entities} have an HTML template named '{name}'; a Word template file "
+                    "cannot replace it.",
+                    entities=entity.label_plural, name=data.name,
+                ),
+                fields={"name": msg("A Word template has this name.")
+                        if current.kind == "docx" else msg("An HTML template has this name.")},
             )
         if current.data == data and current.docx == docx:
             return False
@@ -283,7 +304,10 @@ class TemplateStore:
                 .first()
             )
         if row is None:
-            raise NotFound(f"The template {name!r} has no revision {number}.")
+            raise NotFound(msg(
+                "The template '{name}' has no revision {number}.",
+                name=name, number=number,
+            ))
         data = TemplateData(
             name=current.name,
             label=row["label"],
