@@ -129,12 +129,8 @@ def computed(catalog: Catalog, fdef: FieldDef) -> bool:
 
 def child_entity(catalog: Catalog, fdef: FieldDef) -> EntityDef | None:
     """The entity holding a child table's lines (the field's ``target`` option)."""
-    ftype = catalog.type_of(fdef)
-    target = fdef.options.get("target")
-    if ftype.owns_column or ftype.reference_target(fdef) is not None or not target:
-        return None
-    found = catalog.entities.get(str(target))
-    return found if found is not None and found.child and not found.removed else None
+    found = catalog.type_of(fdef).line_entity(fdef, catalog)
+    return found if found is not None and found.child else None
 
 
 # --- reading a posted form -----------------------------------------------------------
