@@ -491,17 +491,23 @@ class PrintService:
                 {r.line for r in report.refs if r.entity == entity.name and r.field == field_name}
             )
             if lines:
-                out.append(dependent(owner, stored, lines, f"uses {entity.name}.{field_name}"))
+                out.append(dependent(owner, stored, lines, msg(
+                    "uses {entity}.{field}", entity=entity.name, field=field_name
+                )))
         return out
 
     def entity_dependents(self, catalog: Catalog, entity: EntityDef) -> list[dict[str, Any]]:
         out = []
         for owner, stored, report in self._all_reports(catalog):
             if owner.id == entity.id:
-                out.append(dependent(owner, stored, [], f"prints {entity.name} records"))
+                out.append(dependent(
+                    owner, stored, [], msg("prints {entity} records", entity=entity.name)
+                ))
             elif entity.name in report.entities:
                 lines = sorted({r.line for r in report.refs if r.entity == entity.name})
-                out.append(dependent(owner, stored, lines, f"uses {entity.name}"))
+                out.append(
+                    dependent(owner, stored, lines, msg("uses {entity}", entity=entity.name))
+                )
         return out
 
     def _all_reports(self, catalog: Catalog) -> list[tuple[EntityDef, StoredTemplate, lint.Report]]:
@@ -518,13 +524,22 @@ class PrintService:
 def dependent(
     owner: EntityDef, stored: StoredTemplate, lines: list[int], what: str
 ) -> dict[str, Any]:
-    where = f" (line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))})" if lines else ""
+    names = {"entity": owner.name, "name": stored.name, "what": what}
+    if len(lines) == 1:
+        text = msg("print template {entity}/{name} {what} (line {line})", **names, line=lines[0])
+    elif lines:
+        text = msg(
+            "print template {entity}/{name} {what} (lines {lines})",
+            **names, lines=", ".join(map(str, lines)),
+        )
+    else:
+        text = msg("print template {entity}/{name} {what}", **names)
     return {
         "kind": "print_template",
         "entity": owner.name,
         "template": stored.name,
         "lines": lines,
-        "text": f"print template {owner.name}/{stored.name} {what}{where}",
+        "text": text,
     }
 
 
