@@ -30,7 +30,6 @@ from recordbase.errors import (
     Conflict,
     LicenceRestriction,
     NotFound,
-    PermissionDenied,
     ValidationError,
 )
 from recordbase.licence import LicenceService, LicenceState
@@ -774,11 +773,6 @@ def _group(value: Any) -> str | None:
             msg("The group is a name of up to 100 characters."), fields={"group": msg("Too long.")}
         )
     return value.strip() or None
-
-
-def require_admin(actor: User | None, what: str) -> None:
-    if actor is not None and not actor.is_admin:
-        raise PermissionDenied(msg("Only an administrator may {what}.", what=what))
 
 
 # built once: with a user limit, every request checks that its user is within it

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from recordbase import db, systables
-from recordbase.errors import ConversionError, RegistryError
+from recordbase.errors import RegistryError
 from recordbase.fields.base import FieldType
 from recordbase.fields.computed import computation_of
 from recordbase.model import FieldDef
@@ -347,6 +347,3 @@ def user_names() -> dict[int, str]:
     names: dict[int, str] = g.user_names
     return names
 
-
-def conversion_message(exc: ConversionError | Exception) -> str:
-    return str(exc) or "The value is not valid."
