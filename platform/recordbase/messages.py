@@ -130,3 +130,24 @@ def _pattern(template: str) -> re.Pattern[str]:
         if name:
             parts.append(f"(?P<{name}>.+?)")
     return re.compile("".join(parts), re.DOTALL)
+
+
+def as_data(text: Any) -> Any:
+    """A sentence as JSON data (a Message as its template and params), for sending it to
+    another process; ``from_data`` turns it back into the same Message."""
+    if isinstance(text, Message):
+        params = {k: as_data(v) for k, v in text.params.items()}
+        return {"template": text.template, "params": params, "translatable": text.translatable}
+    return text
+
+
+def from_data(data: Any) -> Any:
+    """The sentence ``as_data`` made: a Message again, or the value as it was."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("template"), str):
+        return data
+    params = data.get("params") if isinstance(data.get("params"), Mapping) else None
+    values = {str(k): from_data(v) for k, v in (params or {}).items()}
+    try:
+        return Message(data["template"], values, translatable=bool(data.get("translatable", True)))
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return str(data["template"])

@@ -88,5 +88,7 @@ def fill_docx(
     template.save(out)
     content = out.getvalue()
     if len(content) > limit:
-        raise OutputTooLarge(f"The filled document is larger than {limit // 1024 // 1024} MB.")
+        raise OutputTooLarge(
+            msg("The filled document is larger than {size} MB.", size=limit // 1024 // 1024)
+        )
     return content

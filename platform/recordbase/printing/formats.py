@@ -13,6 +13,7 @@ import decimal
 from typing import Any
 
 from recordbase.fields.money import CURRENCY_SIGNS
+from recordbase.messages import msg
 
 LOCALES = ("ru", "en", "hy")
 NBSP = "\u00a0"
@@ -45,26 +46,29 @@ def to_decimal(value: Any) -> decimal.Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise FormatError(f"{value!r} is not a number.")
+        raise FormatError(msg("{value} is not a number.", value=repr(value)))
     if isinstance(value, decimal.Decimal):
         number = value
     elif isinstance(value, int | str):
         try:
             number = decimal.Decimal(str(value).strip().replace(NBSP, "").replace(" ", ""))
         except decimal.InvalidOperation:
-            raise FormatError(f"{str(value)[:40]!r} is not a number.") from None
+            raise FormatError(
+                msg("{value} is not a number.", value=repr(str(value)[:40]))
+            ) from None
     elif isinstance(value, float):
         number = decimal.Decimal(repr(value))
     else:
-        raise FormatError(f"A {type(value).__name__} is not a number.")
+        raise FormatError(msg("A {kind} is not a number.", kind=type(value).__name__))
     if not number.is_finite() or abs(number.adjusted()) > 30:
-        raise FormatError(f"{str(value)[:40]!r} is out of range.")
+        raise FormatError(msg("{value} is out of range.", value=repr(str(value)[:40])))
     return number
 
 
 def check_locale(locale: str) -> str:
     if locale not in LOCALES:
-        raise FormatError(f"The locale {locale!r} is not one of {', '.join(LOCALES)}.")
+        raise FormatError(msg("The locale {locale} is not one of {known}.", locale=repr(locale),
+                              known=", ".join(LOCALES)))
     return locale
 
 
@@ -79,7 +83,7 @@ def number(value: Any, places: int | None = None, locale: str = "ru", trim: bool
         amount = amount.quantize(1) if amount == amount.to_integral_value() else amount.normalize()
     if places is not None:
         if not 0 <= places <= 10:
-            raise FormatError("Between 0 and 10 places after the point.")
+            raise FormatError(msg("Between 0 and 10 places after the point."))
         amount = amount.quantize(decimal.Decimal(1).scaleb(-places), decimal.ROUND_HALF_UP)
     text = format(amount, "f")
     sign = "-" if text.startswith("-") else ""
@@ -116,8 +120,10 @@ def to_date(value: Any) -> dt.date | None:
         try:
             return dt.date.fromisoformat(value[:10])
         except ValueError:
-            raise FormatError(f"{value[:40]!r} is not a date (YYYY-MM-DD).") from None
-    raise FormatError(f"A {type(value).__name__} is not a date.")
+            raise FormatError(
+                msg("{value} is not a date (YYYY-MM-DD).", value=repr(value[:40]))
+            ) from None
+    raise FormatError(msg("A {kind} is not a date.", kind=type(value).__name__))
 
 
 def date(value: Any, style: str = "short", locale: str = "ru") -> str:
@@ -139,7 +145,8 @@ def date(value: Any, style: str = "short", locale: str = "ru") -> str:
         if locale == "hy":
             return f"{day.year} թ. {month} {day.day}"
         return f"{day.day} {month} {day.year}"
-    raise FormatError(f"The date style {style!r} is not one of short, long, iso.")
+    raise FormatError(msg("The date style {style} is not one of short, long, iso.",
+                          style=repr(style)))
 
 
 # --- amounts in words --------------------------------------------------------------
@@ -193,11 +200,11 @@ def amount_in_words(value: Any, currency: str = "RUB", lang: str = "ru") -> str:
     if words is None:
         known = ", ".join(sorted(CURRENCY_WORDS))
         raise FormatError(
-            f"Amounts in words are written for {known} in Russian (ru) and English (en), "
-            f"not for {code!r} in {lang!r}."
+            msg("Amounts in words are written for {known} in Russian (ru) and English (en), "
+                "not for {code} in {lang}.", known=known, code=repr(code), lang=repr(lang))
         )
     if abs(amount) > MAX_IN_WORDS:
-        raise FormatError("The amount is too large to write in words.")
+        raise FormatError(msg("The amount is too large to write in words."))
     negative = amount < 0
     cents_total = int((abs(amount) * 100).quantize(decimal.Decimal(1), decimal.ROUND_HALF_UP))
     whole, cents = divmod(cents_total, 100)

@@ -23,6 +23,7 @@ from jinja2 import meta, nodes
 from jinja2.exceptions import TemplateSyntaxError
 
 from recordbase.catalog import Catalog
+from recordbase.messages import msg
 from recordbase.model import SYSTEM_COLUMNS, EntityDef, FieldDef
 from recordbase.printing import sandbox
 
@@ -82,6 +83,10 @@ RELATED = "related"
 Kind = One | Many | str | None
 
 
+def syntax_problem(exc: TemplateSyntaxError) -> Problem:
+    return Problem(exc.lineno, msg("Syntax error: {detail}", detail=exc.message or ""), "syntax")
+
+
 class Linter:
     def __init__(self, catalog: Catalog, company_entity: str | None) -> None:
         self.catalog = catalog
@@ -92,15 +97,15 @@ class Linter:
         try:
             tree = sandbox.parse(source, "tpl:lint")
         except TemplateSyntaxError as exc:
-            report.problems.append(Problem(exc.lineno, f"Syntax error: {exc.message}", "syntax"))
+            report.problems.append(syntax_problem(exc))
             return report
         except RecursionError:
-            report.problems.append(Problem(None, "The template nests too deeply.", "syntax"))
+            report.problems.append(Problem(None, msg("The template nests too deeply."), "syntax"))
             return report
         try:
             self._undeclared(tree, report)
         except TemplateSyntaxError as exc:  # found while compiling: an unknown filter or test
-            report.problems.append(Problem(exc.lineno, f"Syntax error: {exc.message}", "syntax"))
+            report.problems.append(syntax_problem(exc))
             return report
         bindings: dict[str, Kind] = {"user": USER, "related": RELATED}
         if scope == "list":
@@ -124,8 +129,8 @@ class Linter:
         for name_node in tree.find_all(nodes.Name):
             if name_node.ctx == "load" and name_node.name in unknown:
                 report.problems.append(
-                    Problem(name_node.lineno, f"{name_node.name!r} is not defined in print "
-                            "templates.", "undefined")
+                    Problem(name_node.lineno, msg("'{name}' is not defined in print templates.",
+                                                 name=name_node.name), "undefined")
                 )
                 unknown.discard(name_node.name)
 
@@ -181,7 +186,8 @@ class Linter:
             return self._related(key, line)
         if base == USER and isinstance(key, str) and key not in USER_KEYS:
             self._report.problems.append(
-                Problem(line, f"user has no {key!r}; it has {', '.join(sorted(USER_KEYS))}.")
+                Problem(line, msg("user has no '{key}'; it has {keys}.", key=key,
+                                  keys=", ".join(sorted(USER_KEYS))))
             )
             return None
         if not isinstance(base, One) or not isinstance(key, str):
@@ -194,7 +200,8 @@ class Linter:
             return USER if key in ("created_by", "updated_by") else None
         if not entity.has_field(key):
             self._report.problems.append(
-                Problem(line, f"{entity.label} ({entity.name}) has no field {key!r}.")
+                Problem(line, msg("{entity} ({name}) has no field '{key}'.", entity=entity.label,
+                                  name=entity.name, key=key))
             )
             return None
         fdef = entity.field(key)
@@ -218,11 +225,14 @@ class Linter:
     def _related(self, name: str, line: int) -> Kind:
         owners = {owner.name for owner, _ in related_fields(self.catalog, self._root)}
         if name not in owners:
-            shown = ", ".join(sorted(owners)) or "none"
-            self._report.problems.append(
-                Problem(line, f"related.{name}: no field of {name!r} links to "
-                        f"{self._root.name} (related lists here: {shown}).")
+            problem = (
+                msg("related.{name}: no field of '{name}' links to {root} (related lists here: "
+                    "{shown}).", name=name, root=self._root.name, shown=", ".join(sorted(owners)))
+                if owners else
+                msg("related.{name}: no field of '{name}' links to {root} (related lists here: "
+                    "none).", name=name, root=self._root.name)
             )
+            self._report.problems.append(Problem(line, problem))
             return None
         if self._report.related is not None:
             self._report.related.add(name)

@@ -31,6 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from jinja2.utils import Namespace
 from markupsafe import Markup, escape
 
+from recordbase.messages import as_data, msg, reason
 from recordbase.printing import formats, qr, vat
 from recordbase.printing.views import RecordView, display_of, entity_of, title_of
 
@@ -58,6 +59,7 @@ class Failure:
     def as_json(self) -> dict[str, Any]:
         return {
             "message": self.message,
+            "sentence": as_data(self.message),
             "line": self.line,
             "template": self.template,
             "kind": self.kind,
@@ -76,7 +78,8 @@ class SourceLoader(BaseLoader):
         if template not in self.sources:
             known = ", ".join(sorted(n for n in self.sources if n.startswith(PARTIAL_PREFIX)))
             raise TemplateNotFound(
-                f"There is no partial named {template!r}; the built-in ones are: {known}."
+                msg("There is no partial named '{name}'; the built-in ones are: {known}.",
+                    name=template, known=known)
             )
         return self.sources[template], template, lambda: True
 
@@ -92,13 +95,16 @@ class PrintEnvironment(ImmutableSandboxedEnvironment):
                     and isinstance(count, int)
                     and len(seq) * count > MAX_REPEAT
                 ):
-                    raise SecurityError(
-                        f"Repeating a text or list to more than {MAX_REPEAT} items is not allowed."
-                    )
+                    raise SecurityError(msg(
+                        "Repeating a text or list to more than {count} items is not allowed.",
+                        count=MAX_REPEAT,
+                    ))
             return left * right
         if operator == "**":
             if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
-                raise SecurityError(f"Exponents above {MAX_EXPONENT} are not allowed.")
+                raise SecurityError(
+                    msg("Exponents above {limit} are not allowed.", limit=MAX_EXPONENT)
+                )
             return left**right
         return super().call_binop(context, operator, left, right)
 
@@ -156,9 +162,11 @@ def shown(record: Any, name: str) -> str:
     if record is None:
         return ""
     if not isinstance(record, RecordView):
-        raise formats.FormatError("show() takes a record and a field name.")
+        raise formats.FormatError(msg("show() takes a record and a field name."))
     if name not in record:
-        raise formats.FormatError(f"{entity_of(record).label} has no field {name!r}.")
+        raise formats.FormatError(
+            msg("{entity} has no field '{name}'.", entity=entity_of(record).label, name=name)
+        )
     return display_of(record, name)
 
 
@@ -182,7 +190,7 @@ def record_title(record: Any) -> str:
 def file_uri(file_id: Any) -> str:
     """``rb-file:<id>``: a stored file, fetched for the PDF by the platform, never by URL."""
     if isinstance(file_id, bool) or not isinstance(file_id, int) or file_id < 1:
-        raise formats.FormatError("A stored file is named by its id, a positive integer.")
+        raise formats.FormatError(msg("A stored file is named by its id, a positive integer."))
     return f"rb-file:{file_id}"
 
 
@@ -263,25 +271,25 @@ def make_helpers(locale: str, today: dt.date) -> dict[str, Any]:
 def failure_of(exc: BaseException, main: str) -> Failure:
     """What went wrong, in a sentence, with the template line where it happened."""
     if isinstance(exc, TemplateSyntaxError):
-        return Failure(
-            f"Syntax error: {exc.message}", exc.lineno, _shown_name(exc.name, main), "syntax"
-        )
+        return Failure(msg("Syntax error: {detail}", detail=exc.message or ""), exc.lineno,
+                       _shown_name(exc.name, main), "syntax")
     line, where = _template_frame(exc, main)
     if isinstance(exc, UndefinedError):
         return Failure(_undefined_sentence(str(exc)), line, where, "undefined")
     if isinstance(exc, SecurityError):
-        return Failure(f"Not allowed in a print template: {exc}", line, where, "security")
+        return Failure(msg("Not allowed in a print template: {reason}", reason=reason(exc)), line,
+                       where, "security")
     if isinstance(exc, TemplateNotFound):
-        return Failure(exc.message or str(exc), line, where, "syntax")
+        return Failure(reason(exc), line, where, "syntax")
     if isinstance(exc, OutputTooLarge):
-        return Failure(str(exc), line, where, "limit")
+        return Failure(reason(exc), line, where, "limit")
     if isinstance(exc, MemoryError):
-        return Failure("The template used more memory than a print may use.", line, where,
+        return Failure(msg("The template used more memory than a print may use."), line, where,
                        "limit")
     if isinstance(exc, RecursionError):
-        return Failure("The template nests or recurses too deeply.", line, where, "limit")
+        return Failure(msg("The template nests or recurses too deeply."), line, where, "limit")
     if isinstance(exc, formats.FormatError):
-        return Failure(str(exc), line, where, "value")
+        return Failure(reason(exc), line, where, "value")
     text = str(exc) or type(exc).__name__
     return Failure(f"{type(exc).__name__}: {text[:300]}", line, where, "error")
 
@@ -289,7 +297,7 @@ def failure_of(exc: BaseException, main: str) -> Failure:
 def _undefined_sentence(text: str) -> str:
     match = re.fullmatch(r"'(\w+)' is undefined", text)
     if match:
-        return f"{match.group(1)!r} is not defined in print templates."
+        return msg("'{name}' is not defined in print templates.", name=match.group(1))
     return text
 
 
@@ -317,7 +325,7 @@ def syntax_check(source: str, name: str) -> Failure | None:
     except TemplateSyntaxError as exc:
         return failure_of(exc, name)
     except RecursionError:
-        return Failure("The template nests too deeply.", None, None, "syntax")
+        return Failure(msg("The template nests too deeply."), None, None, "syntax")
     return None
 
 

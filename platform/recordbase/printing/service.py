@@ -24,7 +24,7 @@ from recordbase.access import AccessService
 from recordbase.catalog import Catalog, CatalogCache
 from recordbase.errors import NotFound, TemplateError, ValidationError
 from recordbase.files import FileService
-from recordbase.messages import msg
+from recordbase.messages import joined, msg
 from recordbase.model import EntityDef
 from recordbase.printing import files as template_files
 from recordbase.printing import lint, spec
@@ -566,18 +566,29 @@ def check_format(resolved: Resolved, fmt: str) -> None:
 
 def problems_error(problems: Sequence[lint.Problem], *, saved: bool = False) -> TemplateError:
     first = problems[0]
-    where = f"Line {first.line}: " if first.line else ""
-    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-    lead = "The template no longer matches the structure: " if saved else ""
+    parts: list[str] = []
+    if saved:
+        parts.append(msg("The template no longer matches the structure: "))
+    parts.append(at_line(first.line, first.message))
+    if len(problems) == 2:
+        parts.append(msg(" (and 1 more problem)"))
+    elif len(problems) > 2:
+        parts.append(msg(" (and {count} more problems)", count=len(problems) - 1))
     return TemplateError(
-        f"{lead}{where}{first.message}{more}",
-        fields={
-            "body": "; ".join(
-                (f"line {p.line}: " if p.line else "") + p.message for p in problems[:20]
-            )
-        },
+        joined(parts, ""),
+        fields={"body": joined([at_line(p.line, p.message, lower=True) for p in problems[:20]],
+                               "; ")},
         extra={"line": first.line, "problems": [p.as_json() for p in problems]},
     )
+
+
+def at_line(line: int | None, problem: str, *, lower: bool = False) -> str:
+    """``Line 3: problem`` (``line 3: …`` inside a list), or the problem alone."""
+    if not line:
+        return problem
+    if lower:
+        return msg("line {line}: {problem}", line=line, problem=problem)
+    return msg("Line {line}: {problem}", line=line, problem=problem)
 
 
 SAFE_NAME = re.compile(r"[^\w.-]+", re.UNICODE)

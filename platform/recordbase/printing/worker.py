@@ -36,6 +36,7 @@ from typing import Any
 from markupsafe import escape
 
 from recordbase.errors import TemplateError
+from recordbase.messages import from_data, msg
 from recordbase.printing import guard, sandbox
 
 MB = 1024 * 1024
@@ -153,7 +154,8 @@ def render_html(job: RenderJob, helpers: Mapping[str, Any]) -> str:
             size += len(chunk)
             if size > limit:
                 raise sandbox.OutputTooLarge(
-                    f"The document grew past {limit // MB} MB; a print may not be larger."
+                    msg("The document grew past {size} MB; a print may not be larger.",
+                        size=limit // MB)
                 )
             chunks.append(chunk)
         bodies.append("".join(chunks))
@@ -227,7 +229,8 @@ class PrintWorkers:
         if left <= 0 or not conn.poll(left):
             process.kill()
             raise TemplateError(
-                f"The print took longer than {job.seconds:g} seconds and was stopped.",
+                msg("The print took longer than {seconds} seconds and was stopped.",
+                    seconds=f"{job.seconds:g}"),
                 extra={"kind": "limit"},
             )
 
@@ -250,7 +253,8 @@ class PrintWorkers:
             return conn.recv_bytes(job.limits.output_bytes)
         except OSError:
             raise TemplateError(
-                f"The printed document is larger than {job.limits.output_bytes // MB} MB.",
+                msg("The printed document is larger than {size} MB.",
+                    size=job.limits.output_bytes // MB),
                 extra={"kind": "limit"},
             ) from None
         except EOFError:
@@ -260,25 +264,31 @@ class PrintWorkers:
         process.join(5)
         code = process.exitcode
         return TemplateError(
-            "The print stopped before it finished (it may have needed more than "
-            f"{job.limits.memory_bytes // MB} MB of memory or "
-            f"{job.seconds:g} seconds of processor time; exit code {code}).",
+            msg("The print stopped before it finished (it may have needed more than {memory} MB "
+                "of memory or {seconds} seconds of processor time; exit code {code}).",
+                memory=job.limits.memory_bytes // MB, seconds=f"{job.seconds:g}", code=code),
             extra={"kind": "limit"},
         )
 
 
 def _template_error(failure: Mapping[str, Any], refused: Any) -> TemplateError:
-    message = str(failure.get("message") or "The template failed.")
+    sentence = from_data(failure.get("sentence"))
+    message: str = (sentence if isinstance(sentence, str) and sentence
+                    else str(failure.get("message") or "") or msg("The template failed."))
     line = failure.get("line")
     where = failure.get("template")
-    prefix = ""
+    shown: str = message
     if isinstance(line, int):
-        prefix = f"Line {line}" + (f" of the partial {where}" if where else "") + ": "
+        shown = (msg("Line {line} of the partial {partial}: {problem}", line=line, partial=where,
+                     problem=message) if where else
+                 msg("Line {line}: {problem}", line=line, problem=message))
     return TemplateError(
-        prefix + message,
-        fields={"body": message} if line is None else {"body": f"Line {line}: {message}"},
+        shown,
+        fields={"body": message if line is None else msg("Line {line}: {problem}", line=line,
+                                                          problem=message)},
         extra={
             "line": line,
+            "problem": message,
             "template": where,
             "kind": failure.get("kind"),
             "refused": list(refused or []),

@@ -123,6 +123,8 @@ def problems_of(exc: RecordbaseError, body: str) -> list[dict[str, Any]]:
         line, message = exc.extra.get("line"), exc.message
         if exc.extra.get("template"):  # a line of a built-in partial, not of this body
             line = None
+        elif isinstance(line, int) and exc.extra.get("problem"):  # the sentence without "Line n: "
+            message = str(localised(exc.extra["problem"]))
         elif isinstance(line, int) and message.startswith(f"Line {line}: "):
             message = message.split(": ", 1)[1]
         pairs = [(line, message, exc.extra.get("kind"))]
@@ -159,7 +161,7 @@ def _list_page(ent: EntityDef, *, error: RecordbaseError | None = None,
     page = render_template(
         "print_templates_ui/list.html",
         entity=ent,
-        templates=runtime().prints.list_templates(ent.name),
+        templates=localised(runtime().prints.list_templates(ent.name)),
         error=error,
         form=form or {},
         scopes=spec.SCOPES,
@@ -235,7 +237,7 @@ def _editor_page(ent: EntityDef, current: dict[str, Any], shown: Mapping[str, An
         shown=shown,
         error=error,
         problems=problems_of(error, body) if error is not None else [],
-        saved_problems=current.get("problems") or [],
+        saved_problems=localised(current.get("problems") or []),
         revisions=prints.revisions(ent.name, current["name"]),
         records=records,
         chosen_record=int(chosen) if chosen.isdigit() and len(chosen) < 19 else (
