@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from recordbase.catalog import Catalog
 from recordbase.errors import ValidationError
+from recordbase.messages import joined, msg
 from recordbase.printing import lint, sandbox
 from recordbase.printing.configfiles import FOLDER, read_templates
 from recordbase.printing.spec import SIDES, TemplateData
@@ -82,17 +83,18 @@ class StoreTemplateOp(Operation):
         entity = ctx.catalog.entities.get(self.entity)
         if entity is None or entity.removed or entity.child:
             raise ValidationError(
-                f"{self.shown}: there is no entity {self.entity!r} to print "
-                "(the file name says <entity>.<name>.html.j2 or <entity>.<name>.docx)."
+                msg("{file}: there is no entity '{entity}' to print (the file name says "
+                    "<entity>.<name>.html.j2 or <entity>.<name>.docx).", file=self.shown,
+                    entity=self.entity)
             )
         report = lint.Linter(ctx.catalog, self.company_entity).lint(
             self._source(), entity, scope=self.data.scope
         )
         if report.problems:
             first = report.problems[0]
-            where = f"line {first.line}: " if first.line else ""
-            raise ValidationError(f"{self.shown}: {where}{first.message}",
-                                  fields={self.shown: f"{where}{first.message}"})
+            problem = lint.at_line(first.line, first.message, lower=True)
+            raise ValidationError(msg("{file}: {problem}", file=self.shown, problem=problem),
+                                  fields={self.shown: problem})
         written = False
         if not ctx.dry_run:
             written = TemplateStore(ctx.conn.engine).write_in(
@@ -113,8 +115,8 @@ class StoreTemplateOp(Operation):
             return docx_source(self.docx)
         except Exception as exc:  # docxtpl raises whatever the document's XML makes it
             raise ValidationError(
-                f"{self.shown}: the Word document cannot be read as a template "
-                f"({type(exc).__name__})."
+                msg("{file}: the Word document cannot be read as a template ({error}).",
+                    file=self.shown, error=type(exc).__name__)
             ) from exc
 
 
@@ -127,23 +129,25 @@ def read_checked(directory: Path) -> tuple[list[tuple[str, TemplateData, str]],
         found = read_templates(directory)
     except ValidationError as exc:  # the files' sentences, to go with the Word ones
         found = []
-        problems += [f"{shown}: {reason}" for shown, reason in exc.fields.items()]
+        problems += [msg("{file}: {problem}", file=shown, problem=problem)
+                     for shown, problem in exc.fields.items()]
     for _entity, data, shown in found:
         failure = sandbox.syntax_check(data.body, "tpl:config")
         if failure is not None:
-            where = f"line {failure.line}: " if failure.line else ""
-            problems.append(f"{shown}: {where}{failure.message}")
+            problem = lint.at_line(failure.line, failure.message, lower=True)
+            problems.append(msg("{file}: {problem}", file=shown, problem=problem))
     words, word_problems = read_word_files(Path(directory) / FOLDER, FOLDER)
     problems += word_problems
     html = {(entity, data.name): shown for entity, data, shown in found}
     for word in words:
         other = html.get((word.entity, word.data.name))
         if other is not None:
-            problems.append(f"{word.shown}: {other} is a template of the same name")
+            problems.append(msg("{file}: {other} is a template of the same name",
+                                file=word.shown, other=other))
     if problems:
         raise ValidationError(
-            f"The print templates have {len(problems)} problem(s); nothing was changed: "
-            + "; ".join(problems[:10]),
+            msg("The print templates have {count} problem(s); nothing was changed: {problems}",
+                count=len(problems), problems=joined(problems[:10], "; ")),
             fields={p.split(":", 1)[0]: p.split(":", 1)[1].strip() for p in problems},
         )
     return found, words

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from recordbase.errors import ValidationError
+from recordbase.messages import msg
 from recordbase.printing.docx import MAX_DOCX_BYTES, check_docx
 from recordbase.printing.spec import TemplateData, parse_spec
 
@@ -56,18 +57,18 @@ def read_word_files(folder: Path, shown_folder: str) -> tuple[list[WordFile], li
         try:
             found.append(_read(path, shown))
         except ValidationError as exc:
-            problems.append(f"{shown}: {exc.message}")
+            problems.append(msg("{file}: {problem}", file=shown, problem=exc.message))
     return found, problems
 
 
 def _read(path: Path, shown: str) -> WordFile:
     match = WORD_NAME.match(path.name)
     if match is None or path.is_symlink() or not path.is_file():
-        raise ValidationError("name Word templates <entity>.<name>.docx (regular files).")
+        raise ValidationError(msg("name Word templates <entity>.<name>.docx (regular files)."))
     if path.stat().st_size > MAX_DOCX_BYTES:
         raise ValidationError(
-            f"the file is larger than {MAX_DOCX_BYTES // 1024 // 1024} MB, "
-            "the most a Word template may be."
+            msg("the file is larger than {size} MB, the most a Word template may be.",
+                size=MAX_DOCX_BYTES // 1024 // 1024)
         )
     content = path.read_bytes()
     check_docx(content)
@@ -82,19 +83,23 @@ def _sidecar(path: Path) -> dict[str, Any]:
         return {}
     if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_SIDECAR:
         raise ValidationError(
-            f"{path.name} must be a regular file of at most {MAX_SIDECAR // 1000} kB."
+            msg("{file} must be a regular file of at most {size} kB.", file=path.name,
+                size=MAX_SIDECAR // 1000)
         )
     try:
         header = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"{path.name} is not valid JSON: {exc}") from exc
+        raise ValidationError(
+            msg("{file} is not valid JSON: {reason}", file=path.name, reason=str(exc))
+        ) from exc
     if not isinstance(header, dict):
-        raise ValidationError(f"{path.name} must hold a JSON object.")
+        raise ValidationError(msg("{file} must hold a JSON object.", file=path.name))
     unknown = sorted(set(header) - set(SIDECAR_KEYS))
     if unknown:
         raise ValidationError(
-            f"{path.name}: unknown keys {', '.join(unknown)}; a Word template's settings are "
-            f"{', '.join(SIDECAR_KEYS)} (the document sets its own page and style)."
+            msg("{file}: unknown keys {unknown}; a Word template's settings are {known} (the "
+                "document sets its own page and style).", file=path.name,
+                unknown=", ".join(unknown), known=", ".join(SIDECAR_KEYS))
         )
     return header
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from recordbase.errors import NotFound, RecordbaseError, ValidationError
+from recordbase.messages import joined, msg
 from recordbase.printing.files import (
     FILE_NAME,
     MAX_TEMPLATE_FILE,
@@ -38,10 +39,12 @@ def read_templates(config_dir: Path) -> list[tuple[str, TemplateData, str]]:
             continue
         match = FILE_NAME.match(path.name)
         if match is None or path.is_symlink() or not path.is_file():
-            problems.append(f"{shown}: name template files <entity>.<name>.html.j2 (regular files)")
+            problems.append(msg("{file}: name template files <entity>.<name>.html.j2 (regular "
+                                "files)", file=shown))
             continue
         if path.stat().st_size > MAX_TEMPLATE_FILE:
-            problems.append(f"{shown}: is larger than {MAX_TEMPLATE_FILE // 1000} kB")
+            problems.append(msg("{file}: is larger than {size} kB", file=shown,
+                                size=MAX_TEMPLATE_FILE // 1000))
             continue
         try:
             parsed = parse_template_file(path.read_text(encoding="utf-8"), shown)
@@ -50,13 +53,14 @@ def read_templates(config_dir: Path) -> list[tuple[str, TemplateData, str]]:
             header.setdefault("name", match.group("name"))
             data = parse_spec({**header, "body": parsed.body})
         except (ValidationError, UnicodeDecodeError) as exc:
-            problems.append(f"{shown}: {getattr(exc, 'message', exc)}")
+            problems.append(msg("{file}: {problem}", file=shown,
+                                problem=getattr(exc, "message", None) or str(exc)))
             continue
         found.append((entity, data, shown))
     if problems:
         raise ValidationError(
-            f"The print templates have {len(problems)} problem(s); nothing was imported: "
-            + "; ".join(problems[:10]),
+            msg("The print templates have {count} problem(s); nothing was imported: {problems}",
+                count=len(problems), problems=joined(problems[:10], "; ")),
             fields={p.split(":", 1)[0]: p.split(":", 1)[1].strip() for p in problems},
         )
     return found
@@ -70,11 +74,11 @@ def import_templates(prints: PrintService, config_dir: Path, *, user_id: int | N
         try:
             prints.lint_or_raise(entity, data.body, data.scope)
         except RecordbaseError as exc:
-            problems.append(f"{shown}: {exc.message}")
+            problems.append(msg("{file}: {problem}", file=shown, problem=exc.message))
     if problems:
         raise ValidationError(
-            "The print templates do not match the structure; nothing was imported: "
-            + "; ".join(problems[:10])
+            msg("The print templates do not match the structure; nothing was imported: "
+                "{problems}", problems=joined(problems[:10], "; "))
         )
     changed: list[str] = []
     for entity, data, _shown in found:

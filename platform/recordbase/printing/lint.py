@@ -87,6 +87,15 @@ def syntax_problem(exc: TemplateSyntaxError) -> Problem:
     return Problem(exc.lineno, msg("Syntax error: {detail}", detail=exc.message or ""), "syntax")
 
 
+def at_line(line: int | None, problem: str, *, lower: bool = False) -> str:
+    """``Line 3: problem`` (``line 3: …`` inside a list), or the problem alone."""
+    if not line:
+        return problem
+    if lower:
+        return msg("line {line}: {problem}", line=line, problem=problem)
+    return msg("Line {line}: {problem}", line=line, problem=problem)
+
+
 class Linter:
     def __init__(self, catalog: Catalog, company_entity: str | None) -> None:
         self.catalog = catalog

@@ -569,26 +569,17 @@ def problems_error(problems: Sequence[lint.Problem], *, saved: bool = False) -> 
     parts: list[str] = []
     if saved:
         parts.append(msg("The template no longer matches the structure: "))
-    parts.append(at_line(first.line, first.message))
+    parts.append(lint.at_line(first.line, first.message))
     if len(problems) == 2:
         parts.append(msg(" (and 1 more problem)"))
     elif len(problems) > 2:
         parts.append(msg(" (and {count} more problems)", count=len(problems) - 1))
     return TemplateError(
         joined(parts, ""),
-        fields={"body": joined([at_line(p.line, p.message, lower=True) for p in problems[:20]],
+        fields={"body": joined([lint.at_line(p.line, p.message, lower=True) for p in problems[:20]],
                                "; ")},
         extra={"line": first.line, "problems": [p.as_json() for p in problems]},
     )
-
-
-def at_line(line: int | None, problem: str, *, lower: bool = False) -> str:
-    """``Line 3: problem`` (``line 3: …`` inside a list), or the problem alone."""
-    if not line:
-        return problem
-    if lower:
-        return msg("line {line}: {problem}", line=line, problem=problem)
-    return msg("Line {line}: {problem}", line=line, problem=problem)
 
 
 SAFE_NAME = re.compile(r"[^\w.-]+", re.UNICODE)
