@@ -25,6 +25,7 @@ from recordbase.configio.files import FileProblem, Problems
 from recordbase.configio.loader import ConfigSet, EntityFile
 from recordbase.errors import RecordbaseError, ValidationError
 from recordbase.fields.base import FieldType, flatten_messages
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef, NavSetting
 from recordbase.names import check_label
 from recordbase.schema.specs import humanize
@@ -64,7 +65,7 @@ def check_config(config: ConfigSet, live: Catalog) -> list[CheckedEntity]:
             except FileProblem as problem:
                 problems.add(problem)
         checked.append(CheckedEntity(entity_file, normal_entity(entity_file), tuple(fields)))
-    problems.raise_if_any("nothing was changed")
+    problems.raise_if_any(msg("nothing was changed"))
     return checked
 
 
@@ -72,8 +73,8 @@ def live_catalog(runtime: Runtime) -> Catalog:
     """The database's catalog; a sentence instead of an SQL error when it has none yet."""
     if not sa.inspect(runtime.engine).has_table(systables.meta_version.name):
         raise ValidationError(
-            "The database has no Recordbase tables yet; create it with "
-            "`recordbase init --config DIR` first."
+            msg("The database has no Recordbase tables yet; create it with "
+                "`recordbase init --config DIR` first.")
         )
     return runtime.cache.current()
 
@@ -105,14 +106,14 @@ def normal_field(entity_file: EntityFile, index: int, prospective: Catalog) -> d
     if spec["type"] not in registry:
         raise at(
             "type",
-            f"there is no field type {spec['type']!r}; the types are: "
-            f"{', '.join(sorted(registry.names()))}",
+            msg("there is no field type '{type}'; the types are: {types}", type=spec["type"],
+                types=", ".join(sorted(registry.names()))),
         )
     ftype = registry.get(spec["type"])
     options = _options(ftype, spec, entity_file.name, prospective, at)
     for flag, allowed in (("unique", ftype.can_be_unique), ("indexed", ftype.can_be_indexed)):
         if spec.get(flag) and not allowed:
-            raise at(flag, f"a {ftype.name} field cannot be {flag}")
+            raise at(flag, msg("a {type} field cannot be {flag}", type=ftype.name, flag=flag))
     return {
         "name": spec["name"],
         "label": check_label(spec.get("label") or humanize(spec["name"]), "field"),
@@ -155,7 +156,7 @@ def _default(
     if default is None:
         return None
     if not ftype.can_have_default or ftype.read_only:
-        raise at("default", f"a {ftype.name} field cannot have a default value")
+        raise at("default", msg("a {type} field cannot have a default value", type=ftype.name))
     probe = FieldDef(
         id=0,
         entity_id=0,
@@ -168,9 +169,10 @@ def _default(
         parsed = ftype.value_field(probe).deserialize(default)
         return ftype.to_json(probe, ftype.to_db(probe, parsed))
     except ma.ValidationError as exc:
-        raise at("default", f"not a valid value: {flatten_messages(exc.messages)}") from exc
+        raise at("default", msg("not a valid value: {reason}",
+                                reason=flatten_messages(exc.messages))) from exc
     except RecordbaseError as exc:
-        raise at("default", f"not a valid value: {exc.message}") from exc
+        raise at("default", msg("not a valid value: {reason}", reason=exc.message)) from exc
 
 
 # --- the prospective catalog ------------------------------------------------------------

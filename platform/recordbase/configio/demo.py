@@ -31,6 +31,7 @@ from recordbase.configio.files import (
     yaml_files,
 )
 from recordbase.errors import RecordbaseError, ValidationError
+from recordbase.messages import msg
 
 if TYPE_CHECKING:
     from recordbase.runtime import Runtime
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 DATA = "data"
 KEY = "_key"
 REF = "$ref"
-NOT_LOADED = "no record was loaded"
+NOT_LOADED = msg("no record was loaded")
 RecordKey = tuple[str, str]
 
 
@@ -55,8 +56,10 @@ class DemoRecord:
         return f"[{self.index}]"
 
     def describe(self) -> str:
-        key = f" ({self.key})" if self.key else ""
-        return f"{self.shown}: record {self.where}{key}"
+        if self.key:
+            return msg("{file}: record {where} ({key})", file=self.shown, where=self.where,
+                       key=self.key)
+        return msg("{file}: record {where}", file=self.shown, where=self.where)
 
 
 def load_demo_data(runtime: Runtime, directory: Path, *, user_id: int | None) -> dict[str, int]:
@@ -105,7 +108,8 @@ def read_data_file(
 ) -> tuple[list[DemoRecord], list[FileProblem]]:
     entity = catalog.entities.get(path.stem)
     if entity is None or entity.removed:
-        raise FileProblem(shown, "", f"there is no entity named {path.stem!r} to load it into")
+        raise FileProblem(shown, "", msg("there is no entity named '{name}' to load it into",
+                                         name=path.stem))
     data = read_yaml(path, shown)
     problems = list(check_schema("data", data, shown))
     if problems:
@@ -116,7 +120,8 @@ def read_data_file(
         body = dict(item)
         key = body.pop(KEY, None)
         if key is not None and key in keys:
-            problems.append(FileProblem(shown, f"[{index}]._key", f"the key {key!r} is used twice"))
+            problems.append(FileProblem(shown, f"[{index}]._key",
+                                        msg("the key '{key}' is used twice", key=key)))
         keys.add(key)
         records.append(DemoRecord(entity.name, shown, index, key, body))
     return records, problems
@@ -155,11 +160,12 @@ def insertion_order(records: list[DemoRecord]) -> list[DemoRecord]:
                 problems.note(
                     record.shown,
                     json_path(path),
-                    f"{ref!r} names no record: no "
-                    f"record of data/{ref_key(ref)[0]}.yaml has that _key",
+                    msg("{ref} names no record: no record of data/{entity}.yaml has that _key",
+                        ref=repr(ref), entity=ref_key(ref)[0]),
                 )
             elif target == i:
-                problems.note(record.shown, json_path(path), "a record cannot refer to itself")
+                problems.note(record.shown, json_path(path),
+                              msg("a record cannot refer to itself"))
             else:
                 needs[i].add(target)
     problems.raise_if_any(NOT_LOADED)
@@ -181,8 +187,9 @@ def insertion_order(records: list[DemoRecord]) -> list[DemoRecord]:
     if len(order) < len(records):
         circle = [records[i].describe() for i, count in enumerate(waiting) if count]
         raise ValidationError(
-            f"Records refer to each other in a circle, so none can be inserted first; "
-            f"{NOT_LOADED}: {', '.join(circle[:10])}."
+            msg("Records refer to each other in a circle, so none can be inserted first; "
+                "{nothing_done}: {records}.", nothing_done=NOT_LOADED,
+                records=", ".join(circle[:10]))
         )
     return [records[i] for i in order]
 
@@ -216,5 +223,7 @@ def insert_record(
         )
     except RecordbaseError as exc:
         raise ValidationError(
-            f"{record.describe()}: {exc.message} Nothing was loaded.", fields=exc.fields
+            msg("{record}: {problem} Nothing was loaded.", record=record.describe(),
+                problem=exc.message),
+            fields=exc.fields,
         ) from exc

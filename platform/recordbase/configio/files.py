@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 
 from recordbase.errors import ValidationError
+from recordbase.messages import joined, msg, reason
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FILES = 1000
@@ -41,7 +42,8 @@ class FileProblem(Exception):
     """Raised inside this package for one problem with one file; collected by ``Problems``."""
 
     def __init__(self, file: str, path: str, message: str) -> None:
-        super().__init__(f"{file}: {path}: {message}" if path else f"{file}: {message}")
+        super().__init__(msg("{file}: {path}: {problem}", file=file, path=path, problem=message)
+                         if path else msg("{file}: {problem}", file=file, problem=message))
         self.file = file
         self.path = path
         self.message = message
@@ -63,12 +65,19 @@ class Problems:
         if not self.items:
             return
         count = len(self.items)
-        listed = "; ".join(str(p) for p in self.items[:LISTED_PROBLEMS])
-        more = f"; and {count - LISTED_PROBLEMS} more" if count > LISTED_PROBLEMS else ""
-        noun = "a problem" if count == 1 else f"{count} problems"
-        sentence = f"The configuration has {noun}; {nothing_done}: {listed}{more}"
+        listed = joined([reason(p) for p in self.items[:LISTED_PROBLEMS]], "; ")
+        if count > LISTED_PROBLEMS:
+            listed = msg("{problems}; and {count} more", problems=listed,
+                         count=count - LISTED_PROBLEMS)
+        stop = "" if str(listed).endswith(".") else "."
+        sentence = (
+            msg("The configuration has a problem; {nothing_done}: {problems}{stop}",
+                nothing_done=nothing_done, problems=listed, stop=stop) if count == 1 else
+            msg("The configuration has {count} problems; {nothing_done}: {problems}{stop}",
+                count=count, nothing_done=nothing_done, problems=listed, stop=stop)
+        )
         raise ValidationError(
-            sentence if sentence.endswith(".") else sentence + ".",
+            sentence,
             fields={f"{p.file}: {p.path}" if p.path else p.file: p.message for p in self.items},
         )
 
@@ -97,12 +106,14 @@ def yaml_files(folder: Path, root: Path, problems: Problems) -> list[Path]:
     found: list[Path] = []
     for path in sorted(folder.iterdir()):
         if path.suffix == ".yml":
-            problems.note(shown_path(path, root), "", "name configuration files *.yaml, not *.yml")
+            problems.note(shown_path(path, root), "",
+                          msg("name configuration files *.yaml, not *.yml"))
         elif path.suffix == ".yaml":
             found.append(path)
     if len(found) > MAX_FILES:
         problems.note(
-            shown_path(folder, root), "", f"holds {len(found)} files; at most {MAX_FILES} are read"
+            shown_path(folder, root), "",
+            msg("holds {count} files; at most {limit} are read", count=len(found), limit=MAX_FILES),
         )
         return []
     return found
@@ -114,22 +125,27 @@ def yaml_files(folder: Path, root: Path, problems: Problems) -> list[Path]:
 def read_yaml(path: Path, shown: str) -> Any:
     """The plain JSON-like content of one YAML file; raises FileProblem saying what is wrong."""
     if path.is_symlink() or not path.is_file():
-        raise FileProblem(shown, "", "is not a regular file (links are not followed)")
+        raise FileProblem(shown, "", msg("is not a regular file (links are not followed)"))
     raw = _read_bounded(path, shown)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileProblem(shown, "", f"is not UTF-8 text (byte {exc.start})") from exc
+        problem = msg("is not UTF-8 text (byte {byte})", byte=exc.start)
+        raise FileProblem(shown, "", problem) from exc
     try:
         _prescan(text, shown)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        where = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
-        raise FileProblem(shown, "", f"is not valid YAML{where}: {exc.problem}") from exc
+        problem = (
+            msg("is not valid YAML at line {line}: {detail}", line=exc.problem_mark.line + 1,
+                detail=str(exc.problem)) if exc.problem_mark else
+            msg("is not valid YAML: {detail}", detail=str(exc.problem))
+        )
+        raise FileProblem(shown, "", problem) from exc
     except yaml.YAMLError as exc:
-        raise FileProblem(shown, "", f"is not valid YAML: {exc}") from exc
+        raise FileProblem(shown, "", msg("is not valid YAML: {detail}", detail=str(exc))) from exc
     except RecursionError as exc:
-        raise FileProblem(shown, "", "is nested too deeply") from exc
+        raise FileProblem(shown, "", msg("is nested too deeply")) from exc
     return plain(data, shown, [])
 
 
@@ -137,7 +153,8 @@ def _read_bounded(path: Path, shown: str) -> bytes:
     too_big = FileProblem(
         shown,
         "",
-        f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the limit for a configuration file",
+        msg("is larger than {size} MB, the limit for a configuration file",
+            size=MAX_FILE_BYTES // (1024 * 1024)),
     )
     if path.stat().st_size > MAX_FILE_BYTES:
         raise too_big
@@ -159,15 +176,17 @@ def _prescan(text: str, shown: str) -> None:
     for bracket in BRACKETS.findall(text):
         depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
         peak = max(peak, depth)
-    too_deep = FileProblem(shown, "", f"is nested more than {MAX_DEPTH} levels deep")
+    too_deep = FileProblem(shown, "", msg("is nested more than {depth} levels deep",
+                                          depth=MAX_DEPTH))
     if peak > MAX_BRACKETS:
         raise too_deep
     depth = 0
     for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         if isinstance(event, yaml.AliasEvent):
             mark = event.start_mark
-            line = f" (line {mark.line + 1})" if mark else ""
-            raise FileProblem(shown, "", f"uses a YAML alias{line}; write the value out instead")
+            raise FileProblem(shown, "", msg(
+                "uses a YAML alias (line {line}); write the value out instead", line=mark.line + 1
+            ) if mark else msg("uses a YAML alias; write the value out instead"))
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -179,12 +198,13 @@ def _prescan(text: str, shown: str) -> None:
 def plain(value: Any, shown: str, path: list[str | int]) -> Any:
     """YAML's values as JSON's: dates become ISO text; sets, bytes and the like are refused."""
     if len(path) > MAX_DEPTH:
-        raise FileProblem(shown, json_path(path), f"is nested more than {MAX_DEPTH} levels deep")
+        raise FileProblem(shown, json_path(path),
+                          msg("is nested more than {depth} levels deep", depth=MAX_DEPTH))
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise FileProblem(shown, json_path(path), "is not a finite number")
+            raise FileProblem(shown, json_path(path), msg("is not a finite number"))
         return value
     if isinstance(value, dt.date):  # datetime is a date too
         return value.isoformat()
@@ -195,12 +215,14 @@ def plain(value: Any, shown: str, path: list[str | int]) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise FileProblem(
-                    shown, json_path(path), f"has the key {key!r}, which is not text (quote it)"
+                    shown, json_path(path), msg("has the key {key}, which is not text (quote it)",
+                                            key=repr(key))
                 )
             out[key] = plain(item, shown, [*path, key])
         return out
     raise FileProblem(
-        shown, json_path(path), f"holds a {type(value).__name__}, which JSON cannot represent"
+        shown, json_path(path), msg("holds a {kind}, which JSON cannot represent",
+                                    kind=type(value).__name__)
     )
 
 
@@ -220,7 +242,8 @@ def _validators() -> dict[str, Any]:
         try:
             schemas[kind] = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ValidationError(f"The JSON Schema {path} cannot be read: {exc}.") from exc
+            raise ValidationError(msg("The JSON Schema {path} cannot be read: {reason}.",
+                                      path=str(path), reason=str(exc))) from exc
     registry: Registry[Any] = Registry().with_resources(
         (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
     )
@@ -250,12 +273,17 @@ def _sentence(error: Any) -> str:
     value = error.instance
     shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "...'"
     if error.validator == "maxLength":
-        return f"is {len(value)} characters long; at most {error.validator_value} are allowed"
+        return msg("is {count} characters long; at most {limit} are allowed", count=len(value),
+                   limit=error.validator_value)
     if error.validator == "pattern":
-        description = error.schema.get("description") or f"must match {error.validator_value}"
-        return f"{shown} is not allowed: {description}"
+        description = error.schema.get("description")
+        if description:
+            return msg("{value} is not allowed: {description}", value=shown,
+                       description=description)
+        return msg("{value} is not allowed: must match {pattern}", value=shown,
+                   pattern=error.validator_value)
     if error.validator == "additionalProperties":
         return str(error.message).replace("Additional properties are not allowed", "unknown keys")
     if error.validator == "type":
-        return f"{shown} is not of type {error.validator_value!r}"
+        return msg("{value} is not of type {kind}", value=shown, kind=repr(error.validator_value))
     return str(error.message) if len(error.message) <= 300 else error.message[:297] + "..."

@@ -23,6 +23,7 @@ from recordbase.configio.files import (
 )
 from recordbase.configio.layouts import LayoutFile, read_layouts
 from recordbase.errors import ValidationError
+from recordbase.messages import msg
 from recordbase.names import (
     RESERVED_ENTITY_NAMES,
     RESERVED_FIELD_NAMES,
@@ -31,7 +32,7 @@ from recordbase.names import (
 )
 
 METADATA = "metadata"
-NOT_READ = "nothing was read"
+NOT_READ = msg("nothing was read")
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def load_config(directory: Path) -> ConfigSet:
     root = Path(directory)
     folder = root / METADATA
     if not folder.is_dir():
-        raise ValidationError(f"The configuration folder {root} has no {METADATA}/ folder.")
+        raise ValidationError(msg("The configuration folder {folder} has no {metadata}/ folder.",
+                                  folder=str(root), metadata=METADATA))
     problems = Problems()
     entities: dict[str, EntityFile] = {}
     for path in yaml_files(folder, root, problems):
@@ -100,7 +102,8 @@ def load_config(directory: Path) -> ConfigSet:
         if entity is not None:
             entities[entity.name] = entity
     if not entities and not problems.items:
-        raise ValidationError(f"The folder {folder} holds no entity files (*.yaml).")
+        raise ValidationError(msg("The folder {folder} holds no entity files (*.yaml).",
+                                  folder=str(folder)))
     layouts = read_layouts(root, problems)
     problems.raise_if_any(NOT_READ)
     return ConfigSet(directory=root, entities=entities, layouts=tuple(layouts))
@@ -109,7 +112,8 @@ def load_config(directory: Path) -> ConfigSet:
 def read_entity_file(path: Path, shown: str, problems: Problems) -> EntityFile | None:
     data = read_yaml(path, shown)
     if not isinstance(data, dict):
-        raise FileProblem(shown, "", "must hold one entity: a mapping with name, label, fields")
+        raise FileProblem(shown, "",
+                          msg("must hold one entity: a mapping with name, label, fields"))
     found = list(check_schema("entity", data, shown))
     if found:
         for problem in found:
@@ -129,7 +133,8 @@ def local_problems(entity: EntityFile, stem: str) -> Iterator[FileProblem]:
         yield FileProblem(
             shown,
             "name",
-            f"the file holds the entity {entity.name!r}; name the file {entity.name}.yaml",
+            msg("the file holds the entity '{entity}'; name the file {entity}.yaml",
+                entity=entity.name),
         )
     yield from _checked(
         shown, "name", partial(check_name, entity.name, "entity", reserved=RESERVED_ENTITY_NAMES)
@@ -138,9 +143,11 @@ def local_problems(entity: EntityFile, stem: str) -> Iterator[FileProblem]:
         if spec.get(key) is not None:
             yield from _checked(shown, key, partial(check_label, spec[key], "entity", key))
     if spec.get("tree") and not spec.get("directory"):
-        yield FileProblem(shown, "tree", "only a directory can be a tree (set directory: true)")
+        yield FileProblem(shown, "tree",
+                          msg("only a directory can be a tree (set directory: true)"))
     if spec.get("child") and (spec.get("directory") or spec.get("tree")):
-        yield FileProblem(shown, "child", "an entity of child-table lines cannot be a directory")
+        yield FileProblem(shown, "child",
+                          msg("an entity of child-table lines cannot be a directory"))
     seen: set[str] = set()
     for index, fspec in enumerate(entity.fields):
         name = fspec["name"]
@@ -157,12 +164,14 @@ def local_problems(entity: EntityFile, stem: str) -> Iterator[FileProblem]:
             )
         if name in seen:
             yield FileProblem(
-                shown, entity.field_path(index, "name"), f"the field {name!r} is listed twice"
+                shown, entity.field_path(index, "name"),
+                msg("the field '{name}' is listed twice", name=name),
             )
         seen.add(name)
     title = spec.get("title_field")
     if title is not None and title not in seen:
-        yield FileProblem(shown, "title_field", f"{title!r} is not one of the entity's fields")
+        yield FileProblem(shown, "title_field", msg("'{name}' is not one of the entity's fields",
+                                                       name=title))
 
 
 def _checked(shown: str, path: str, check: Callable[[], object]) -> Iterator[FileProblem]:
