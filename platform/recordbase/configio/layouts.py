@@ -28,6 +28,7 @@ from recordbase.errors import RecordbaseError, ValidationError
 from recordbase.layouts.check import check_layout
 from recordbase.layouts.parse import MAX_BYTES, parse_layout, too_large
 from recordbase.layouts.schema import schema_problems
+from recordbase.messages import msg, reason
 from recordbase.model import EntityDef
 from recordbase.schema.operation import Operation
 
@@ -89,10 +90,10 @@ class _Many(Exception):
 def read_layout_file(path: Path, shown: str) -> LayoutFile:
     match = FILE_NAME.match(path.name)
     if match is None:
-        raise FileProblem(shown, "", "name layout files <entity>.form.json, <entity>.list.json "
-                          "or <entity>.form.<role>.json")
+        raise FileProblem(shown, "", msg("name layout files <entity>.form.json, "
+                                         "<entity>.list.json or <entity>.form.<role>.json"))
     if path.is_symlink() or not path.is_file():
-        raise FileProblem(shown, "", "is not a regular file (links are not followed)")
+        raise FileProblem(shown, "", msg("is not a regular file (links are not followed)"))
     size = path.stat().st_size
     if size > MAX_BYTES:  # refused unread
         raise FileProblem(shown, "", too_large(size, "the file").message
@@ -108,8 +109,8 @@ def read_layout_file(path: Path, shown: str) -> LayoutFile:
         raise _Many(found)
     entity, kind, role = match.groups()
     if body["kind"] != kind:
-        raise FileProblem(shown, "kind", f"the file is named .{kind}.json but holds a "
-                          f"{body['kind']} layout")
+        raise FileProblem(shown, "kind", msg("the file is named .{kind}.json but holds a {held} "
+                                             "layout", kind=kind, held=body["kind"]))
     return LayoutFile(shown, entity, kind, role, body)
 
 
@@ -141,10 +142,12 @@ def names_to_ids(layout: LayoutFile, catalog: Catalog) -> dict[str, Any]:
         owner = catalog.entities.get(owner_name)
         if owner is None or owner.removed:
             raise FileProblem(layout.shown, where.rsplit(".", 1)[0] + ".entity" if other
-                              else where, f"there is no entity named {owner_name!r}")
+                              else where, msg("there is no entity named '{entity}'",
+                                              entity=owner_name))
         name = holder["field"]
         if not isinstance(name, str) or not owner.has_field(name):
-            raise FileProblem(layout.shown, where, f"{owner_name} have no field named {name!r}")
+            raise FileProblem(layout.shown, where, msg("{entities} have no field named '{field}'",
+                                                       entities=owner_name, field=str(name)))
         holder["field"] = owner.field(name).id
     return body
 
@@ -223,8 +226,8 @@ def save_layout(
 
 
 def problem_error(problem: FileProblem) -> RecordbaseError:
-    return ValidationError(f"{problem}.", fields={f"{problem.file}: {problem.path}":
-                                                  problem.message})
+    return ValidationError(msg("{problem}.", problem=reason(problem)),
+                           fields={f"{problem.file}: {problem.path}": problem.message})
 
 
 def _current_body(conn: sa.Connection, ent: EntityDef, layout: LayoutFile) -> Any:
@@ -269,18 +272,19 @@ def _normal(layout: LayoutFile, live: Catalog) -> dict[str, Any] | None:
 
 def _unknown_names(layout: LayoutFile, config: ConfigSet, roles: set[str]) -> str | None:
     if layout.role is not None and layout.role not in roles:
-        return f"{layout.shown}: there is no role named {layout.role!r}"
+        return msg("{file}: there is no role named '{role}'", file=layout.shown, role=layout.role)
     if layout.entity not in config.entities:
-        return f"{layout.shown}: there is no entity file metadata/{layout.entity}.yaml"
+        return msg("{file}: there is no entity file metadata/{entity}.yaml", file=layout.shown,
+                   entity=layout.entity)
     for where, holder, other in _refs(layout.body):
         owner = config.entities.get(other or layout.entity)
         if owner is None:
-            return f"{layout.shown}: {where.rsplit('.', 1)[0]}.entity: there is no entity " \
-                   f"named {other!r}"
+            return msg("{file}: {path}.entity: there is no entity named '{entity}'",
+                       file=layout.shown, path=where.rsplit(".", 1)[0], entity=other)
         names = {f["name"] for f in owner.fields}
         if holder["field"] not in names:
-            return f"{layout.shown}: {where}: {owner.name} have no field named " \
-                   f"{holder['field']!r}"
+            return msg("{file}: {path}: {entities} have no field named '{field}'",
+                       file=layout.shown, path=where, entities=owner.name, field=holder["field"])
     return None
 
 

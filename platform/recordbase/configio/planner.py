@@ -48,13 +48,13 @@ from recordbase.configio.steps import (
 )
 from recordbase.errors import RecordbaseError, ValidationError
 from recordbase.fields.computed import VALUE_OPTIONS
+from recordbase.messages import joined, msg
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema.specs import field_to_json
 
 if TYPE_CHECKING:
     from recordbase.runtime import Runtime
 
-NOT_YET = "is not supported by config apply yet"
 FIELD_FLAGS = ("required", "unique", "indexed", "default")
 FIELD_TEXTS = ("label", "help")
 ENTITY_TEXTS = ("label", "label_plural")
@@ -84,8 +84,8 @@ def plan_config(runtime: Runtime, config: ConfigSet) -> Plan:
             blocked.append(
                 Drift(
                     f"entity {gone.name}",
-                    f"is in the database but has no file "
-                    f"metadata/{gone.name}.yaml; removing entities {NOT_YET}",
+                    msg("is in the database but has no file metadata/{name}.yaml; removing "
+                        "entities is not supported by config apply yet", name=gone.name),
                 )
             )
     from recordbase.configio.templates import template_steps
@@ -112,8 +112,10 @@ def apply_config(runtime: Runtime, config: ConfigSet, *, user_id: int | None = N
     if blocked:
         lines = [step.describe() for step in blocked]
         raise ValidationError(
-            f"Nothing was changed: {len(lines)} difference{'' if len(lines) == 1 else 's'} "
-            f"cannot be applied by config apply yet: {'; '.join(lines)}.",
+            msg("Nothing was changed: 1 difference cannot be applied by config apply yet: "
+                "{steps}.", steps=lines[0]) if len(lines) == 1 else
+            msg("Nothing was changed: {count} differences cannot be applied by config apply "
+                "yet: {steps}.", count=len(lines), steps=joined(lines, "; ")),
             extra={"steps": lines},
         )
     queued = [(step, op) for step in plan.steps for op in step.operations()]
@@ -125,7 +127,8 @@ def apply_config(runtime: Runtime, config: ConfigSet, *, user_id: int | None = N
             apply_layouts(conn, catalog, runtime.layouts, layouts)
         except RecordbaseError as exc:
             raise ValidationError(
-                f"Config apply stopped at the layouts: {exc.message} Nothing was changed.",
+                msg("Config apply stopped at the layouts: {problem} Nothing was changed.",
+                    problem=exc.message),
                 fields=exc.fields,
             ) from exc
 
@@ -139,9 +142,12 @@ def apply_config(runtime: Runtime, config: ConfigSet, *, user_id: int | None = N
         if exc.message.startswith("Config apply stopped at the layouts"):
             raise
         index = exc.extra.get("step")
-        where = queued[index][0].describe() if isinstance(index, int) else "the start"
+        where = queued[index][0].describe() if isinstance(index, int) else None
         raise ValidationError(
-            f"Config apply stopped at {where!r}: {exc.message} Nothing was changed.",
+            msg("Config apply stopped at '{step}': {problem} Nothing was changed.", step=where,
+                problem=exc.message) if where is not None else
+            msg("Config apply stopped at 'the start': {problem} Nothing was changed.",
+                problem=exc.message),
             fields=exc.fields,
         ) from exc
     return plan
@@ -226,8 +232,8 @@ def compare_entity(
     if current.removed:
         yield Unsupported(
             subject,
-            "an entity of this name was removed in the database; "
-            "restore or purge it first (config apply does not do either yet)",
+            msg("an entity of this name was removed in the database; restore or purge it first "
+                "(config apply does not do either yet)"),
         )
         return
     wanted = entity.attributes
@@ -235,7 +241,7 @@ def compare_entity(
         old = getattr(current, flag)
         if old != wanted[flag]:
             yield Unsupported(
-                subject, f"changing {flag} {quoted(old)} -> {quoted(wanted[flag])} {NOT_YET}"
+                subject, changing(flag, quoted(old), quoted(wanted[flag]))
             )
     for attribute in ENTITY_TEXTS:
         old = getattr(current, attribute)
@@ -250,7 +256,8 @@ def compare_entity(
         if fdef.name not in named:
             yield Drift(
                 f"field {entity.name}.{fdef.name}",
-                f"is in the database but not in {entity.file.shown}; removing fields {NOT_YET}",
+                msg("is in the database but not in {file}; removing fields is not supported by "
+                    "config apply yet", file=entity.file.shown),
             )
     title = live_title_field(current)
     if title != wanted["title_field"]:
@@ -296,15 +303,15 @@ def new_field(entity: str, wanted: Mapping[str, Any], rows: int, catalog: Catalo
         if wanted["unique"] and rows > 1:
             return Unsupported(
                 subject,
-                f"the {rows} existing records would all get the "
-                "default, but the field must be unique",
+                msg("the {count} existing records would all get the default, but the field must "
+                    "be unique", count=rows),
             )
         spec["fill_existing"] = True
     elif rows and stored and wanted["required"]:
         return Unsupported(
             subject,
-            f"the {rows} existing records would have no value for "
-            "this required field; give it a default",
+            msg("the {count} existing records would have no value for this required field; "
+                "give it a default", count=rows),
         )
     return AddField(entity, spec)
 
@@ -313,7 +320,7 @@ def field_changes(entity: str, wanted: Mapping[str, Any], live: FieldDef) -> Ite
     have = json_copy(field_to_json(live))
     subject = f"field {entity}.{live.name}"
     if have["type"] != wanted["type"]:
-        yield Unsupported(subject, f"changing type {have['type']} -> {wanted['type']} {NOT_YET}")
+        yield Unsupported(subject, changing("type", have["type"], wanted["type"]))
         return
     old_options, new_options = have["options"], json_copy(wanted["options"])
     if old_options != new_options:
@@ -324,12 +331,19 @@ def field_changes(entity: str, wanted: Mapping[str, Any], live: FieldDef) -> Ite
         if set(keys) <= VALUE_OPTIONS:
             yield UpdateField(entity, live.name, "options", old_options, new_options)
         else:
-            yield Unsupported(subject, f"changing options ({', '.join(keys)}) {NOT_YET}")
+            yield Unsupported(subject, msg(
+                "changing options ({keys}) is not supported by config apply yet",
+                keys=", ".join(keys)))
     for flag in FIELD_FLAGS:
         if have[flag] != wanted[flag]:
             yield Unsupported(
-                subject, f"changing {flag} {quoted(have[flag])} -> {quoted(wanted[flag])} {NOT_YET}"
+                subject, changing(flag, quoted(have[flag]), quoted(wanted[flag]))
             )
     for attribute in FIELD_TEXTS:
         if have[attribute] != wanted[attribute]:
             yield UpdateField(entity, live.name, attribute, have[attribute], wanted[attribute])
+
+
+def changing(what: str, old: str, new: str) -> str:
+    return msg("changing {what} {old} -> {new} is not supported by config apply yet", what=what,
+               old=old, new=new)
