@@ -25,6 +25,7 @@ from recordbase import systables
 from recordbase.access import AccessService
 from recordbase.catalog import Catalog
 from recordbase.errors import ConversionError, NotFound, RecordbaseError
+from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 from recordbase.printing.lint import child_entity, related_fields
 from recordbase.printing.views import EntityInfo, FieldInfo, RecordView, title_of
@@ -189,7 +190,8 @@ class RecordLoader:
     def view(self, entity: EntityDef, record_id: int, depth: int = DEPTH) -> RecordView:
         item = self.items.get((entity.name, record_id))
         if item is None:
-            raise NotFound(f"There is no {entity.label} with id {record_id}.")
+            raise NotFound(msg("There is no {entity} with id {id}.", entity=entity.label,
+                                   id=record_id))
         return self._view(entity, item, depth)
 
     def _info(self, entity: EntityDef) -> EntityInfo:

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from recordbase.errors import ValidationError
+from recordbase.messages import msg
 from recordbase.printing.sandbox import PARTIAL_PREFIX
 
 HEADER = re.compile(
@@ -63,9 +64,10 @@ def parse_template_file(text: str, shown: str) -> TemplateFile:
     try:
         header = yaml.safe_load(match.group("yaml")) or {}
     except yaml.YAMLError as exc:
-        raise ValidationError(f"{shown}: the template header is not valid YAML: {exc}") from exc
+        raise ValidationError(msg("{file}: the template header is not valid YAML: {reason}",
+                                  file=shown, reason=str(exc))) from exc
     if not isinstance(header, dict):
-        raise ValidationError(f"{shown}: the template header must be a mapping.")
+        raise ValidationError(msg("{file}: the template header must be a mapping.", file=shown))
     unknown = set(header) - HEADER_KEYS
     if unknown:
         raise ValidationError(

@@ -12,6 +12,7 @@ import decimal
 import re
 from typing import Any
 
+from recordbase.messages import msg
 from recordbase.printing.formats import FormatError, to_decimal
 
 HEADER = "ST00012"
@@ -64,19 +65,20 @@ def payment_payload(
     total = to_decimal(amount)
     if total is not None:
         if total < 0:
-            raise FormatError("A payment QR code cannot ask for a negative sum.")
+            raise FormatError(msg("A payment QR code cannot ask for a negative sum."))
         kopecks = (total * 100).quantize(decimal.Decimal(1), decimal.ROUND_HALF_UP)
         pairs["Sum"] = str(int(kopecks))
     missing = [key for key in MANDATORY if not pairs[key]]
     if missing:
         raise FormatError(
-            "The payment QR code needs the payee's " + ", ".join(missing) + "."
+            msg("The payment QR code needs the payee's {keys}.", keys=", ".join(missing))
         )
     for key, lengths in DIGITS.items():
         value = pairs[key]
         if value and (not value.isdigit() or len(value) not in lengths):
             sizes = " or ".join(str(n) for n in lengths)
-            raise FormatError(f"The {key} of a payment QR code is {sizes} digits, not {value!r}.")
+            raise FormatError(msg("The {key} of a payment QR code is {sizes} digits, not {value}.",
+                                  key=key, sizes=sizes, value=repr(value)))
     parts = [HEADER]
     for key, value in pairs.items():
         if value:
@@ -89,7 +91,7 @@ def qr_png_data_uri(payload: str, scale: int = 3) -> str:
     import segno
 
     if len(payload.encode("utf-8")) > 1000:
-        raise FormatError("The QR code's text is longer than 1000 bytes.")
+        raise FormatError(msg("The QR code's text is longer than 1000 bytes."))
     code = segno.make(payload, error="m", encoding="utf-8", micro=False)
     uri: str = code.png_data_uri(scale=max(1, min(scale, 10)), border=2)
     return uri

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from recordbase.messages import msg
 from recordbase.printing.formats import FormatError, to_decimal
 
 MODES = ("included", "on_top", "none")
@@ -44,7 +45,7 @@ def parse_rate(value: Any) -> decimal.Decimal | None:
     if rate is None:
         return None
     if not 0 <= rate < 100:
-        raise FormatError(f"A VAT rate is between 0 and 100 %, not {rate}.")
+        raise FormatError(msg("A VAT rate is between 0 and 100 %, not {rate}.", rate=str(rate)))
     return rate.normalize() if rate != rate.to_integral_value() else rate.quantize(1)
 
 
@@ -121,9 +122,11 @@ def vat_totals(
     have none (and for all lines when ``rate_field`` is None).
     """
     if mode not in MODES:
-        raise FormatError(f"The VAT mode {mode!r} is not one of {', '.join(MODES)}.")
+        raise FormatError(msg("The VAT mode {mode} is not one of {modes}.", mode=repr(mode),
+                              modes=", ".join(MODES)))
     if per not in PER:
-        raise FormatError(f"VAT is computed per {' or per '.join(PER)}, not per {per!r}.")
+        raise FormatError(msg("VAT is computed per {known}, not per {per}.",
+                              known=" or per ".join(PER), per=repr(per)))
     default_rate = parse_rate(rate)
     totals = VatTotals(mode=mode, per=per)
     sums: dict[decimal.Decimal | None, decimal.Decimal] = {}
