@@ -72,6 +72,9 @@ def test_the_structure_editor_previews_then_recomputes(
     assert preview.status_code == 200
     assert "Computed values of invoice_lines.net" in page
     assert f"{count} of {count} records will get a new value." in page
+    # the conversion counts: every value stays valid; no "Changed 0" beside the recompute
+    assert re.search(rf"<dt>Convertible</dt><dd>{count}</dd>", page)
+    assert "<dt>Changed</dt>" not in page
     first = min(lines(rt), key=lambda line: line["id"])
     assert re.search(rf"#{first['id']}: <code>empty</code> → <code>{first['amount']}</code>", page)
     assert all(line["net"] is None for line in lines(rt))  # nothing yet
