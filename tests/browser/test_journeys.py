@@ -210,6 +210,9 @@ def test_tablet_width_in_armenian(page: Page, server: str, shot) -> None:
 def test_keyboard_only_sign_in_and_search(context, server: str, shot) -> None:
     page = context.new_page()
     page.goto(server + "/login")
+    # Chromium applies autofocus at a rendering step that may come after the load event:
+    # typing before it lands would type into the page, not the login field
+    expect(page.locator("#login")).to_be_focused()
     page.keyboard.type("admin")
     page.keyboard.press("Tab")
     from conftest import ADMIN_PASSWORD
