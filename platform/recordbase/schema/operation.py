@@ -105,6 +105,22 @@ def changed_since(conn: sa.Connection, table: sa.Table, when: Any) -> list[int]:
     ]
 
 
+def refuse_if_changed_since(
+    conn: sa.Connection, entity_name: str, table: sa.Table, when: Any
+) -> None:
+    """Refuse an undo when records of ``table`` were written after ``when``: undoing
+    would lose those writes."""
+    changed = changed_since(conn, table, when)
+    if changed:
+        raise Conflict(
+            msg(
+                "Records of {entity} were changed after this operation (ids {names}…); "
+                "undoing it would lose those changes.",
+                entity=entity_name, names=", ".join(map(str, changed)),
+            )
+        )
+
+
 def entity_row_values(conn: sa.Connection, entity_id: int) -> dict[str, Any]:
     row = (
         conn.execute(sa.select(systables.entities).where(systables.entities.c.id == entity_id))

@@ -26,7 +26,13 @@ from recordbase.schema.fieldspec import (
     new_field_values,
     row_values,
 )
-from recordbase.schema.operation import OPERATIONS, OpContext, Operation, Outcome, changed_since
+from recordbase.schema.operation import (
+    OPERATIONS,
+    OpContext,
+    Operation,
+    Outcome,
+    refuse_if_changed_since,
+)
 from recordbase.schema.specs import field_to_json
 
 CHANGEABLE = (
@@ -426,15 +432,9 @@ class ChangeField(Operation):
         before = field_from_json(current, entry["before"])
         backup = details.get("backup")
         if backup is not None or dict(before.options) != dict(current.options):
-            changed = changed_since(conn, ctx.catalog.table(entity), entry["created_at"])
-            if changed:
-                raise Conflict(
-                    msg(
-                        "Records of {entity} were changed after this operation (ids {names}…); "
-                        "undoing it would lose those changes.",
-                        entity=entity.name, names=', '.join(map(str, changed)),
-                    )
-                )
+            refuse_if_changed_since(
+                conn, entity.name, ctx.catalog.table(entity), entry["created_at"]
+            )
         if any(f.name == before.name and f.id != current.id for f in entity.all_fields):
             raise Conflict(msg(
                 "Another field of {entity} is now named '{before}'.",

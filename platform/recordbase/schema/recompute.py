@@ -35,7 +35,7 @@ from recordbase.messages import msg
 from recordbase.model import EntityDef, FieldDef
 from recordbase.schema import ddl, physical
 from recordbase.schema.convert import BATCH, MAX_SAMPLES, Failure, Progress
-from recordbase.schema.operation import OpContext, Outcome, changed_since
+from recordbase.schema.operation import OpContext, Outcome, refuse_if_changed_since
 from recordbase.schema.recompute_sql import (
     Target,
     as_number,
@@ -492,15 +492,7 @@ def undo(conn: sa.Connection, catalog: Catalog, details: Sequence[Mapping[str, A
     those tables were written since (their new values would be lost)."""
     for item in details:
         entity = catalog.entity_by_id(item["entity_id"])
-        changed = changed_since(conn, catalog.table(entity), since)
-        if changed:
-            raise Conflict(
-                msg(
-                    "Records of {entity} were changed after this operation (ids {names}…); "
-                    "undoing it would lose those changes.",
-                    entity=entity.name, names=', '.join(map(str, changed)),
-                )
-            )
+        refuse_if_changed_since(conn, entity.name, catalog.table(entity), since)
     for item in reversed(details):
         entity = catalog.entity_by_id(item["entity_id"])
         fdef = entity.field_by_id(item["field_id"])
