@@ -25,6 +25,15 @@ def crm(app: Flask) -> Flask:
     return app
 
 
+def card_form(html: str) -> dict[str, str]:
+    """The hidden fields of a record card's form (version, ids), without the CSRF token."""
+    form = re.search(r'<form method="post" enctype="multipart/form-data".*?</form>', html, re.S)
+    assert form is not None
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+    fields.pop("csrf_token", None)
+    return fields
+
+
 class Browser:
     """A test client that signs in and sends the CSRF token the way a page would."""
 

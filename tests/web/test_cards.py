@@ -9,20 +9,12 @@ from flask import Flask
 from recordbase.records.query import ListQuery
 from recordbase.runtime import Runtime
 
-from .conftest import Browser
-
-
-def _card_form(html: str) -> dict[str, str]:
-    form = re.search(r'<form method="post" enctype="multipart/form-data".*?</form>', html, re.S)
-    assert form is not None
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
-    fields.pop("csrf_token", None)
-    return fields
+from .conftest import Browser, card_form
 
 
 def test_create_a_client_and_read_it_back(crm: Flask, admin_web: Browser) -> None:
     page = admin_web.get("/r/clients/new").get_data(as_text=True)
-    fields = _card_form(page)
+    fields = card_form(page)
     response = admin_web.post(
         "/r/clients/new",
         {**fields, "name": "Web Client", "kind": "individual", "phone": "+374 10 000000"},
@@ -34,7 +26,7 @@ def test_create_a_client_and_read_it_back(crm: Flask, admin_web: Browser) -> Non
 
 
 def test_validation_errors_sit_next_to_their_fields(admin_web: Browser) -> None:
-    fields = _card_form(admin_web.get("/r/clients/new").get_data(as_text=True))
+    fields = card_form(admin_web.get("/r/clients/new").get_data(as_text=True))
     response = admin_web.post(
         "/r/clients/new", {**fields, "name": "", "kind": "legal", "email": "not an e-mail"}
     )
@@ -49,7 +41,7 @@ def test_a_stale_save_shows_who_changed_it_and_keeps_the_typing(
     crm: Flask, admin_web: Browser
 ) -> None:
     card = admin_web.get("/r/clients/1").get_data(as_text=True)
-    fields = _card_form(card)
+    fields = card_form(card)
     rt: Runtime = crm.extensions["recordbase"]
     rt.records.update("clients", 1, {"notes": "changed elsewhere"}, expected_version=int(
         fields["version"]))
@@ -63,7 +55,7 @@ def test_a_stale_save_shows_who_changed_it_and_keeps_the_typing(
 
 
 def test_an_invoice_with_lines_is_saved_with_them(crm: Flask, admin_web: Browser) -> None:
-    fields = _card_form(admin_web.get("/r/invoices/new").get_data(as_text=True))
+    fields = card_form(admin_web.get("/r/invoices/new").get_data(as_text=True))
     form = [(k, v) for k, v in fields.items() if k not in ("lines.rows", "lines.n0.id")]
     form += [("client", "1"), ("date", "2026-11-27"), ("status", "draft")]
     for key, (text, qty, price) in {"a": ("Service", "2", "100,50"), "b": ("Good", "1", "9"),
@@ -86,7 +78,7 @@ def test_an_invoice_with_lines_is_saved_with_them(crm: Flask, admin_web: Browser
 
 
 def test_a_line_error_is_shown_in_its_row(admin_web: Browser) -> None:
-    fields = _card_form(admin_web.get("/r/invoices/new").get_data(as_text=True))
+    fields = card_form(admin_web.get("/r/invoices/new").get_data(as_text=True))
     form = [(k, v) for k, v in fields.items() if not k.startswith("lines.")]
     form += [("client", "1"), ("date", "2026-11-27"), ("status", "draft"),
              ("lines.rows", "x"), ("lines.x.id", ""), ("lines.x.description", ""),
@@ -119,7 +111,7 @@ def test_delete_from_the_card(crm: Flask, admin_web: Browser) -> None:
 
 
 def test_a_tree_entry_is_placed_under_its_parent(crm: Flask, admin_web: Browser) -> None:
-    fields = _card_form(admin_web.get("/r/product_categories/new?parent=1").get_data(
+    fields = card_form(admin_web.get("/r/product_categories/new?parent=1").get_data(
         as_text=True))
     response = admin_web.post(
         "/r/product_categories/new", {**fields, "name": "Sub-category", "parent": "1"}

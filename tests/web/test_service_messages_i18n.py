@@ -8,15 +8,7 @@ from flask import Flask
 
 from recordbase.runtime import Runtime
 
-from .conftest import Browser
-
-
-def _card_form(html: str) -> dict[str, str]:
-    form = re.search(r'<form method="post" enctype="multipart/form-data".*?</form>', html, re.S)
-    assert form is not None
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
-    fields.pop("csrf_token", None)
-    return fields
+from .conftest import Browser, card_form
 
 
 def _speak(web: Browser, language: str) -> None:
@@ -31,7 +23,7 @@ def _error_next_to(page: str, field: str) -> str:
 
 def _new_card(web: Browser, entity: str, language: str) -> dict[str, str]:
     _speak(web, language)
-    return _card_form(web.get(f"/r/{entity}/new").get_data(as_text=True))
+    return card_form(web.get(f"/r/{entity}/new").get_data(as_text=True))
 
 
 REQUIRED = {
@@ -83,7 +75,7 @@ def test_a_stale_edit_names_who_and_when(crm: Flask, admin_web: Browser) -> None
     rt: Runtime = crm.extensions["recordbase"]
     for language, words in STALE.items():
         _speak(admin_web, language)
-        fields = _card_form(admin_web.get("/r/clients/1").get_data(as_text=True))
+        fields = card_form(admin_web.get("/r/clients/1").get_data(as_text=True))
         rt.records.update("clients", 1, {"notes": f"changed elsewhere ({language})"},
                           expected_version=int(fields["version"]))
         response = admin_web.post(
