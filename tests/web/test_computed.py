@@ -13,8 +13,7 @@ from flask.testing import FlaskClient
 
 from recordbase.runtime import Runtime
 
-from .conftest import Browser
-from .test_cards import _card_form
+from .conftest import Browser, card_form
 
 LINES = [
     {"description": "Consulting", "quantity": "2", "price": "1500.00"},
@@ -144,7 +143,7 @@ def test_the_footer_sums_only_what_adds_up(admin_web: Browser, invoice: dict[str
 
 
 def test_a_form_cannot_write_a_computed_value(crm: Flask, admin_web: Browser) -> None:
-    fields = _card_form(admin_web.get("/r/invoices/new").get_data(as_text=True))
+    fields = card_form(admin_web.get("/r/invoices/new").get_data(as_text=True))
     form = [(k, v) for k, v in fields.items() if not k.startswith("lines.")]
     form += [("client", "1"), ("date", "2026-11-27"), ("status", "draft"), ("total", "999"),
             ("lines.rows", "a"), ("lines.a.id", ""), ("lines.a.description", "Work"),

@@ -11,8 +11,7 @@ from flask import Flask
 from recordbase.records.query import ListQuery
 from recordbase.runtime import Runtime
 
-from .conftest import Browser
-from .test_cards import _card_form
+from .conftest import Browser, card_form
 
 
 def _participants(crm: Flask) -> tuple[int, list[dict[str, object]]]:
@@ -45,7 +44,7 @@ def test_the_card_shows_chips_and_a_search(crm: Flask, admin_web: Browser) -> No
 def test_the_card_saves_several_and_refuses_unknown_ones(crm: Flask, admin_web: Browser) -> None:
     event, contacts = _participants(crm)
     page = admin_web.get(f"/r/events/{event}").get_data(as_text=True)
-    fields = _card_form(page)
+    fields = card_form(page)
     chosen = f"{contacts[1]['id']}; {contacts[2]['id']}"
     response = admin_web.post(f"/r/events/{event}", {**fields, "_fields": "participants",
                                                       "participants": chosen})
@@ -54,7 +53,7 @@ def test_the_card_saves_several_and_refuses_unknown_ones(crm: Flask, admin_web: 
     rt: Runtime = crm.extensions["recordbase"]
     item, _ = rt.records.get("events", event)
     assert sorted(item["participants"]) == sorted([contacts[1]["id"], contacts[2]["id"]])
-    fields = _card_form(admin_web.get(f"/r/events/{event}").get_data(as_text=True))
+    fields = card_form(admin_web.get(f"/r/events/{event}").get_data(as_text=True))
     bad = admin_web.post(f"/r/events/{event}", {**fields, "_fields": "participants",
                                                  "participants": "999999"})
     assert bad.status_code == 422
