@@ -1,18 +1,22 @@
-"""One read transaction per request (db.shared_reads): shared, released before writes,
-ended after failures; and a request's structure change never waits for its own reads."""
+"""One read connection per request (db.shared_reads): shared, released before writes,
+ended after failures; a request's structure change never waits for its own reads; the
+token check brings the metadata version along; PostgreSQL reads run without BEGIN."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 
 from recordbase import db
+from recordbase.app import runtime_of
 from recordbase.records.query import ListQuery
-from recordbase.runtime import Runtime
+from recordbase.runtime import Runtime, make_runtime
 
 
 @pytest.fixture
@@ -94,3 +98,108 @@ def test_api_list_after_write_in_the_same_client(client: FlaskClient,
         listed = client.get("/api/v1/records/tasks?sort=id", headers=admin)
         assert listed.status_code == 200
         assert listed.json["items"][-1]["title"] == title
+
+
+def _statements(engine: sa.Engine) -> tuple[list[str], Callable[..., None]]:
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    return seen, note
+
+
+def test_the_token_check_reads_the_catalog_version_too(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    """A record read is two statements: the token (with the metadata version) and the
+    record; no separate version query."""
+    created = client.post("/api/v1/entities", headers=admin, json={
+        "name": "tasks", "label": "Task", "label_plural": "Tasks", "fields": [
+            {"name": "title", "type": "text"}]})
+    assert created.status_code == 201, created.json
+    record = client.post("/api/v1/records/tasks", headers=admin, json={"title": "a"}).json
+    assert record is not None
+    engine = runtime_of(app).engine
+    seen, note = _statements(engine)
+    try:
+        answer = client.get(f"/api/v1/records/tasks/{record['id']}", headers=admin)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    assert answer.status_code == 200, answer.json
+    selects = [s for s in seen if s.upper().startswith("SELECT")]
+    assert len(selects) == 2, seen
+    assert "rb_sessions" in selects[0]
+    assert "rb_meta_version" in selects[0]
+    if engine.dialect.name == "postgresql":
+        assert not [s for s in seen if s.upper().startswith("BEGIN")], seen
+
+
+def test_a_structure_change_by_another_process_is_seen_by_the_next_request(
+    app: Flask, client: FlaskClient, admin: dict[str, str], db_url: str
+) -> None:
+    created = client.post("/api/v1/entities", headers=admin, json={
+        "name": "tasks", "label": "Task", "label_plural": "Tasks", "fields": [
+            {"name": "title", "type": "text"}]})
+    assert created.status_code == 201, created.json
+    assert client.post("/api/v1/records/tasks", headers=admin, json={"title": "a"}).status_code \
+        == 201
+    before = client.get("/api/v1/records/tasks", headers=admin).json
+    assert before is not None
+    assert "due" not in before["items"][0]
+    other = make_runtime(db_url, hash_profile="cheapest")  # another server process
+    try:
+        other.schema.add_field("tasks", {"name": "due", "type": "date"})
+    finally:
+        other.dispose()
+    listed = client.get("/api/v1/records/tasks", headers=admin)
+    assert listed.status_code == 200, listed.json
+    assert listed.json is not None
+    assert listed.json["items"][0]["due"] is None
+
+
+def test_the_version_read_with_the_token_is_forgotten_at_a_write(notes: Runtime) -> None:
+    """A request that changes structure reads its own change afterwards."""
+    notes.users.create("ann", "ann-password-123", role="admin")
+    token = notes.users.open_session(
+        notes.users.authenticate("ann", "ann-password-123"), kind="personal", address=None
+    )
+    with db.shared_reads(notes.engine):
+        notes.users.resolve(token)
+        notes.schema.add_field("notes", {"name": "body", "type": "long_text"})
+        page = notes.records.list_page("notes", ListQuery(limit=50))
+    assert page.items[0]["body"] is None
+
+
+def test_reads_open_a_transaction_on_sqlite_only_and_writes_always_do(
+    runtime: Runtime,
+) -> None:
+    """SQLite: a read transaction keeps one snapshot for all its statements. PostgreSQL:
+    at READ COMMITTED each statement has its own snapshot anyway; reads send no BEGIN."""
+    postgresql = runtime.engine.dialect.name == "postgresql"
+
+    def in_transaction(conn: sa.Connection) -> bool:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        if postgresql:
+            from psycopg.pq import TransactionStatus
+
+            return bool(raw.info.transaction_status == TransactionStatus.INTRANS)
+        return bool(raw.in_transaction)
+
+    with db.read(runtime.engine) as conn:
+        conn.execute(sa.text("SELECT 1")).scalar()
+        assert in_transaction(conn) is not postgresql
+    with db.shared_reads(runtime.engine), db.read(runtime.engine) as conn:
+        conn.execute(sa.text("SELECT 1")).scalar()
+        assert in_transaction(conn) is not postgresql
+    with db.write(runtime.engine) as conn:
+        assert in_transaction(conn)
+    # a connection used once at another isolation level still writes in a transaction
+    if postgresql:
+        with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("SELECT 1"))
+    for _ in range(3):
+        with db.write(runtime.engine) as conn:
+            assert in_transaction(conn)

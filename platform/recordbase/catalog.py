@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from recordbase import systables
+from recordbase import db, systables
 from recordbase.errors import NotFound
 from recordbase.fields.base import FieldType
 from recordbase.fields.registry import FieldTypeRegistry
@@ -119,13 +119,31 @@ def read_version(conn: sa.Connection, *, for_write: bool = False) -> int:
     """The metadata version; ``for_write`` holds it (FOR SHARE on PostgreSQL) until the
     transaction ends, so no structural change can commit between a record write's
     validation and its statement."""
+    if not for_write:
+        known = db.recall(conn, _REMEMBERED)
+        if known is not None:
+            return int(known)
     stmt = _VERSION_SHARED if for_write and conn.dialect.name == "postgresql" else _VERSION
     return int(conn.execute(stmt).scalar() or 0)
+
+
+def version_column() -> sa.Label[Any]:
+    """The metadata version as a column, for a request's first query to read with its
+    own rows (the token check does): pass the value to ``remember_version``."""
+    return _VERSION_COLUMN
+
+
+def remember_version(conn: sa.Connection, version: Any) -> None:
+    """Let the next ``read_version`` on the request's shared read use ``version`` read
+    on ``conn`` instead of asking again (one round trip less per request)."""
+    db.remember(conn, _REMEMBERED, version)
 
 
 # built once: this runs at the start of every request
 _VERSION = sa.select(systables.meta_version.c.version).where(systables.meta_version.c.id == 1)
 _VERSION_SHARED = _VERSION.with_for_update(read=True)
+_VERSION_COLUMN = _VERSION.scalar_subquery().label("rb_meta_version")
+_REMEMBERED = "meta_version"
 
 
 def load_catalog(conn: sa.Connection, registry: FieldTypeRegistry) -> Catalog:

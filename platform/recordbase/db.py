@@ -5,6 +5,11 @@ module would begin transactions lazily and commit around DDL on its own; the
 driver's transaction handling is switched off and Recordbase emits BEGIN itself,
 ``BEGIN IMMEDIATE`` for writes, so a writer takes its lock up front and waits
 (``busy_timeout``) instead of failing with "database is locked" on upgrade.
+
+PostgreSQL's driver is switched to autocommit the same way and Recordbase emits
+BEGIN itself for every transaction except a read's (``read``): at READ COMMITTED
+each statement of a read transaction takes its own snapshot anyway, so the BEGIN
+and ROLLBACK around a read bought nothing but two round trips per request.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from sqlalchemy.engine import make_url
 DEFAULT_SQLITE_PATH = Path("var") / "recordbase.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "recordbase_write"
+#: a connection that only reads: PostgreSQL runs its statements without BEGIN
+READ_OPTION = "recordbase_read"
 
 
 def default_database_url() -> str:
@@ -53,7 +60,9 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         # result type") on every pooled connection that prepared it. Tables change
         # shape at run time here, so queries are never prepared.
         connect_args.setdefault("prepare_threshold", None)
+        connect_args.setdefault("autocommit", True)  # Recordbase emits BEGIN itself
         engine = sa.create_engine(parsed, connect_args=connect_args, **kwargs)
+        _configure_postgresql(engine)
         _ping_idle_connections(engine)
         return engine
     raise ValueError(f"Recordbase runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}.")
@@ -110,6 +119,19 @@ def _configure_sqlite(engine: sa.Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _configure_postgresql(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        options = conn.get_execution_options()
+        if options.get(READ_OPTION) or options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        raw = conn.connection.driver_connection
+        if raw is not None and not raw.autocommit:
+            # an isolation level set for one use was reset on return to the pool
+            raw.autocommit = True
+        conn.exec_driver_sql("BEGIN")
 
 
 def is_sqlite(bind: sa.Engine | sa.Connection) -> bool:
@@ -175,7 +197,10 @@ def _raw_pragma(conn: sa.Connection, statement: str) -> None:
 
 @contextmanager
 def read(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """A connection in a read transaction (one consistent snapshot on both databases).
+    """A connection for reading: on SQLite a read transaction (one snapshot of the
+    database for all its statements), on PostgreSQL no transaction at all (each
+    statement sees what was committed when it began, as it would at READ COMMITTED
+    inside one).
 
     Inside a ``shared_reads`` scope (one web or API request) the reads share one
     connection and transaction: a list request checks the token and reads the page
@@ -186,8 +211,10 @@ def read(engine: sa.Engine) -> Iterator[sa.Connection]:
         with shared.use() as conn:
             yield conn
         return
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{READ_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 class SharedRead:
@@ -206,11 +233,12 @@ class SharedRead:
         self._txn: sa.RootTransaction | None = None
         self._depth = 0
         self._stale = False
+        self._facts: dict[str, Any] = {}
 
     @contextmanager
     def use(self) -> Iterator[sa.Connection]:
         if self._conn is None:
-            self._conn = self.engine.connect()
+            self._conn = self.engine.connect().execution_options(**{READ_OPTION: True})
             self._txn = self._conn.begin()
         self._depth += 1
         try:
@@ -233,6 +261,7 @@ class SharedRead:
         conn, txn = self._conn, self._txn
         self._conn = self._txn = None
         self._stale = False
+        self._facts.clear()
         if conn is None:
             return
         try:
@@ -265,6 +294,25 @@ def shared_reads(engine: sa.Engine) -> Iterator[SharedRead]:
     finally:
         _shared.reset(token)
         scope.end()
+
+
+def remember(conn: sa.Connection, key: str, value: Any) -> None:
+    """Keep a value read on ``conn`` for the later reads of the same shared read.
+
+    A no-op unless ``conn`` is the request's shared read connection. Forgotten when
+    that read ends (before any write), so a value is never reused past a write.
+    """
+    shared = _shared.get()
+    if shared is not None and shared._conn is conn:
+        shared._facts[key] = value
+
+
+def recall(conn: sa.Connection, key: str) -> Any:
+    """A value ``remember``-ed on ``conn`` in this shared read, or None."""
+    shared = _shared.get()
+    if shared is not None and shared._conn is conn:
+        return shared._facts.get(key)
+    return None
 
 
 def _release_shared_read(engine: sa.Engine) -> None:

@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from recordbase import db, systables, throttle
 from recordbase.audit import AuditService
+from recordbase.catalog import remember_version, version_column
 from recordbase.errors import (
     AuthenticationError,
     Conflict,
@@ -570,6 +571,7 @@ class UserService:
             row = conn.execute(_resolve_query(), {"digest": digest}).mappings().first()
             if row is None or not hmac.compare_digest(row["token_hash"], digest):
                 raise AuthenticationError(msg("The token is not valid; sign in again."))
+            remember_version(conn, row["rb_meta_version"])
             if row["ended_at"] is not None or not row["active"]:
                 raise AuthenticationError(msg("This session has ended; sign in again."))
             licence_row = (
@@ -804,6 +806,7 @@ def _resolve_query() -> sa.Select[Any]:
             licence.c.demo_ended.label("licence_demo_ended"),
             settings.c.name.label("idle_name"),
             settings.c.value.label("idle_value"),
+            version_column(),  # the catalog check that follows needs no query of its own
         )
         .select_from(
             sessions.join(users, users.c.id == sessions.c.user_id)
