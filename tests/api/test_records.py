@@ -178,6 +178,13 @@ def test_child_lines_are_saved_with_the_record(
     assert lines[0]["id"] == second["id"]
     assert first["id"] not in {line["id"] for line in lines}
     assert count_rows(app, "order_lines") == 2
+    # the audit entry has the lines as they were before this save and as they are after
+    history = client.get(f"/api/v1/records/orders/{order['id']}/history", headers=shop).json
+    old_lines, new_lines = history["items"][-1]["details"]["changes"]["lines"]
+    assert [(line["id"], line["qty"]) for line in old_lines] == [
+        (first["id"], 2), (second["id"], 1)
+    ]
+    assert [line["qty"] for line in new_lines] == [5, 3]
     assert client.delete(f"/api/v1/records/orders/{order['id']}", headers=shop).status_code == 204
     assert count_rows(app, "order_lines") == 0
 
@@ -218,6 +225,16 @@ def test_unknown_entity_and_record(client: FlaskClient, shop: dict[str, str]) ->
     huge = client.get(f"/api/v1/records/customers/{2**70}", headers=shop)
     assert huge.status_code in (404, 422)
     assert client.delete("/api/v1/records/customers/999", headers=shop).status_code == 404
+    # an update of a record that is not there: the input is checked first, then the record
+    # (the same answers on both databases), and nothing is written
+    missing = "/api/v1/records/customers/999"
+    answer = client.patch(missing, json={"name": "A", "version": 1}, headers=shop)
+    assert answer.status_code == 404, answer.json
+    assert answer.json["detail"] == "There is no Customer with id 999."
+    answer = client.patch(missing, json={"name": ["not", "text"], "version": 1}, headers=shop)
+    assert answer.status_code == 422, answer.json
+    assert set(answer.json["errors"]) == {"name"}
+    assert client.get("/api/v1/records/customers", headers=shop).json["items"] == []
 
 
 def test_body_limits(client: FlaskClient, shop: dict[str, str]) -> None:

@@ -33,7 +33,7 @@ def select_columns(
 
 
 def rows_to_json(
-    conn: sa.Connection, catalog: Catalog, entity: EntityDef, rows: Sequence[sa.RowMapping]
+    conn: sa.Connection, catalog: Catalog, entity: EntityDef, rows: Sequence[Mapping[Any, Any]]
 ) -> list[dict[str, Any]]:
     ids = [row["id"] for row in rows]
     # resolved once per page, not once per cell: this loop runs rows x fields times

@@ -416,7 +416,6 @@ class RecordService:
             catalog = self.cache.current(conn, for_write=True)
             entity = catalog.entity(entity_name)
             rights = self._authorize(conn, entity, actor, "read", "update")
-            before = self._writable(conn, catalog, entity, record_id, rights, actor)
             acl.check_writable(rights, data, entity)
             values = validate_values(
                 conn,
@@ -447,22 +446,45 @@ class RecordService:
                     row[source] = values[fdef.name]
                 else:
                     related.append((fdef, values[fdef.name]))
+            params = {
+                **row,
+                statements.RECORD_ID: record_id,
+                statements.EXPECTED_VERSION: expected_version,
+            }
+            # the input is checked first on both databases, then the record: PostgreSQL,
+            # with every record within the actor's rule, has the UPDATE return the record
+            # as it was too (one round trip less); otherwise it is read (and its rule
+            # checked) here
+            one_statement = (
+                conn.dialect.name == "postgresql"
+                and acl.scope_condition(rights, actor, entity, catalog.table(entity)) is None
+            )
+            before = (
+                None
+                if one_statement
+                else self._writable(conn, catalog, entity, record_id, rights, actor)
+            )
+            changed: Mapping[Any, Any] | None
             with self._integrity(entity, catalog):
                 # the changed row comes back with the UPDATE: no second read
-                changed = (
-                    conn.execute(
-                        statements.update_returning(catalog, entity),
-                        {
-                            **row,
-                            statements.RECORD_ID: record_id,
-                            statements.EXPECTED_VERSION: expected_version,
-                        },
+                if one_statement:
+                    found = (
+                        conn.execute(statements.update_returning_before(catalog, entity), params)
+                        .mappings()
+                        .first()
                     )
-                    .mappings()
-                    .first()
-                )
+                    changed, old = statements.split_before(found) if found else (None, None)
+                    if old is not None:  # with its lines, before they are saved below
+                        before = rows_to_json(conn, catalog, entity, [old])[0]
+                else:
+                    changed = (
+                        conn.execute(statements.update_returning(catalog, entity), params)
+                        .mappings()
+                        .first()
+                    )
                 if changed is None:
                     raise self._stale(conn, catalog, entity, record_id, expected_version)
+                assert before is not None
                 for fdef, value in related:
                     self._save_related(conn, catalog, entity, fdef, record_id, value, user_id)
                 recomputed = self._recompute(conn, catalog, entity, record_id, data)

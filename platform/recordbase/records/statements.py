@@ -69,6 +69,55 @@ def update_returning(catalog: Catalog, entity: EntityDef) -> sa.Update:
     return catalog.statement(key, build)
 
 
+#: prefix of the columns ``update_returning_before`` returns as they were
+BEFORE = "rb_before_"
+
+
+def update_returning_before(catalog: Catalog, entity: EntityDef) -> sa.Update:
+    """PostgreSQL: ``update_returning`` that also returns the record as it was.
+
+    The record is read and locked by a subquery in the UPDATE's FROM, so the row before
+    and after the change come back from one statement instead of a SELECT and an
+    UPDATE; the columns as they were are labelled ``BEFORE + name``. (SQLite's
+    RETURNING may not name the FROM's tables.)
+    """
+    table = catalog.table(entity)
+    columns = select_columns(entity, table, catalog)
+    key = ("update_before", table.name, _names(columns))
+
+    def build() -> sa.Update:
+        before = (
+            sa.select(*columns)
+            .where(table.c.id == sa.bindparam(RECORD_ID))
+            .with_for_update()
+            .subquery("rb_before")
+        )
+        return (
+            sa.update(table)
+            .where(
+                table.c.id == before.c.id,
+                table.c.version == sa.bindparam(EXPECTED_VERSION),
+            )
+            .returning(
+                *columns, *(before.c[str(c.key)].label(BEFORE + str(c.key)) for c in columns)
+            )
+        )
+
+    return catalog.statement(key, build)
+
+
+def split_before(row: sa.RowMapping) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A row of ``update_returning_before``: (the record after, the record before)."""
+    after: dict[str, Any] = {}
+    before: dict[str, Any] = {}
+    for name, value in row.items():
+        if name.startswith(BEFORE):
+            before[name[len(BEFORE):]] = value
+        else:
+            after[name] = value
+    return after, before
+
+
 def titles(catalog: Catalog, entity: EntityDef, source: str) -> sa.Select[Any]:
     """id and title column of the records whose ids are bound (a list) as ``IDS``."""
     table = catalog.table(entity)
