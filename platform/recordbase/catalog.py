@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.base import PGDialect
 
 from recordbase import db, systables
 from recordbase.errors import NotFound
@@ -123,6 +124,10 @@ def read_version(conn: sa.Connection, *, for_write: bool = False) -> int:
         known = db.recall(conn, _REMEMBERED)
         if known is not None:
             return int(known)
+    elif conn.dialect.name == "postgresql":
+        sent, row = db.first_row(conn, VERSION_LOCK)
+        if sent:
+            return int(row[0]) if row is not None else 0
     stmt = _VERSION_SHARED if for_write and conn.dialect.name == "postgresql" else _VERSION
     return int(conn.execute(stmt).scalar() or 0)
 
@@ -143,6 +148,14 @@ def remember_version(conn: sa.Connection, version: Any) -> None:
 _VERSION = sa.select(systables.meta_version.c.version).where(systables.meta_version.c.id == 1)
 _VERSION_SHARED = _VERSION.with_for_update(read=True)
 _VERSION_COLUMN = _VERSION.scalar_subquery().label("rb_meta_version")
+#: ``_VERSION_SHARED`` as text, for ``db.write(first=...)``: a record write begins with
+#: it, and on PostgreSQL it travels with the BEGIN (see ``read_version``)
+VERSION_LOCK = str(
+    _VERSION_SHARED.compile(
+        dialect=PGDialect(),  # type: ignore[no-untyped-call]
+        compile_kwargs={"literal_binds": True},
+    )
+)
 _REMEMBERED = "meta_version"
 
 

@@ -31,6 +31,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "recordbase_write"
 #: a connection that only reads: PostgreSQL runs its statements without BEGIN
 READ_OPTION = "recordbase_read"
+#: PostgreSQL: a statement without parameters sent with the write's BEGIN (``write``)
+FIRST_OPTION = "recordbase_first"
+_FIRST_ROW = "recordbase_first_row"
 
 
 def default_database_url() -> str:
@@ -131,7 +134,14 @@ def _configure_postgresql(engine: sa.Engine) -> None:
         if raw is not None and not raw.autocommit:
             # an isolation level set for one use was reset on return to the pool
             raw.autocommit = True
-        conn.exec_driver_sql("BEGIN")
+        first = options.get(FIRST_OPTION)
+        if first:
+            # one message, one round trip: the statement runs in the implicit transaction
+            # of a multi-statement query, which the BEGIN after it turns into this write's
+            # transaction, locks and all (a failure leaves no transaction open)
+            conn.info[_FIRST_ROW] = (first, conn.exec_driver_sql(f"{first}; BEGIN").first())
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
 def is_sqlite(bind: sa.Engine | sa.Connection) -> bool:
@@ -139,18 +149,27 @@ def is_sqlite(bind: sa.Engine | sa.Connection) -> bool:
 
 
 @contextmanager
-def write(engine: sa.Engine, *, rebuild: bool = False) -> Iterator[sa.Connection]:
+def write(
+    engine: sa.Engine, *, rebuild: bool = False, first: str | None = None
+) -> Iterator[sa.Connection]:
     """A connection in a write transaction, committed on success, rolled back on error.
 
     ``rebuild`` prepares SQLite for a table rebuild: foreign keys are switched off
     before the transaction (dropping the old copy of a table must not cascade into
     the rows that refer to it), checked with ``foreign_key_check`` before commit,
     and switched back on afterwards, as SQLite's own procedure for ALTER prescribes.
+
+    ``first`` (PostgreSQL; ignored on SQLite, whose writers BEGIN IMMEDIATE) is a
+    constant statement without parameters, such as a lock, that travels with the
+    write's BEGIN in one round trip; ``first_row`` gives its first row once, and a
+    failure of it leaves no transaction open.
     """
     sqlite_rebuild = rebuild and engine.dialect.name == "sqlite"
     _release_shared_read(engine)
     with engine.connect() as conn:
         conn = conn.execution_options(**{WRITE_OPTION: True})
+        if first is not None and engine.dialect.name == "postgresql":
+            conn = conn.execution_options(**{FIRST_OPTION: first})
         if sqlite_rebuild:
             # outside any transaction, where SQLite honours the pragma
             _raw_pragma(conn, "PRAGMA foreign_keys = OFF")
@@ -162,8 +181,19 @@ def write(engine: sa.Engine, *, rebuild: bool = False) -> Iterator[sa.Connection
                     if broken is not None:
                         raise RuntimeError(f"a rebuild would break a foreign key: {tuple(broken)}")
         finally:
+            conn.info.pop(_FIRST_ROW, None)  # the DBAPI connection's info outlives this use
             if sqlite_rebuild:
                 _raw_pragma(conn, "PRAGMA foreign_keys = ON")
+
+
+def first_row(conn: sa.Connection, statement: str) -> tuple[bool, Any]:
+    """(True, its first row) if ``conn``'s write began with ``statement`` (``write``'s
+    ``first``) and nobody asked before; else (False, None): run it yourself."""
+    sent = conn.info.get(_FIRST_ROW)
+    if sent is None or sent[0] != statement:
+        return False, None
+    del conn.info[_FIRST_ROW]
+    return True, sent[1]
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from recordbase import access as acl
 from recordbase import db, systables
 from recordbase.audit import AuditService, changes
-from recordbase.catalog import Catalog, CatalogCache
+from recordbase.catalog import VERSION_LOCK, Catalog, CatalogCache
 from recordbase.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from recordbase.messages import joined, msg
 from recordbase.model import EntityDef, FieldDef
@@ -296,7 +296,7 @@ class RecordService:
         """Create a record; ``purpose="import"`` also needs the import right."""
         if actor is not None:
             user_id = actor.id
-        with db.write(self.engine) as conn:
+        with db.write(self.engine, first=VERSION_LOCK) as conn:
             catalog = self.cache.current(conn, for_write=True)
             full = catalog.entity(entity_name)
             actions = ("read", "create", "import") if purpose == "import" else ("read", "create")
@@ -412,7 +412,7 @@ class RecordService:
                 ),
                 fields={"version": msg("Required for updates.")},
             )
-        with db.write(self.engine) as conn:
+        with db.write(self.engine, first=VERSION_LOCK) as conn:
             catalog = self.cache.current(conn, for_write=True)
             entity = catalog.entity(entity_name)
             rights = self._authorize(conn, entity, actor, "read", "update")
@@ -538,7 +538,7 @@ class RecordService:
         expected_version: int | None = None,
         actor: User | None = None,
     ) -> None:
-        with db.write(self.engine) as conn:
+        with db.write(self.engine, first=VERSION_LOCK) as conn:
             catalog = self.cache.current(conn, for_write=True)
             entity = catalog.entity(entity_name)
             rights = self._authorize(conn, entity, actor, "read", "delete")

@@ -8,7 +8,7 @@ added to a copy by the caller; the shared statement is never changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,22 +26,35 @@ def _names(columns: Iterable[sa.ColumnElement[Any]]) -> tuple[str, ...]:
     return tuple(str(c.key) for c in columns)
 
 
+def _key(kind: str, catalog: Catalog, entity: EntityDef) -> Hashable:
+    """The cache key of a statement over the entity's (or the view's) columns.
+
+    The catalog's own entity (every field) is known by name, without listing its
+    columns again on every request; a role's view is known by the columns it keeps.
+    """
+    if catalog.entities.get(entity.name) is entity:
+        return (kind, entity.name)
+    table = catalog.table(entity)
+    return (kind, table.name, _names(select_columns(entity, table, catalog)))
+
+
 def select_all(catalog: Catalog, entity: EntityDef) -> sa.Select[Any]:
     """SELECT the entity's (or the view's) columns, with no condition yet."""
     table = catalog.table(entity)
-    columns = select_columns(entity, table, catalog)
     return catalog.statement(
-        ("select", table.name, _names(columns)), lambda: sa.select(*columns)
+        _key("select", catalog, entity),
+        lambda: sa.select(*select_columns(entity, table, catalog)),
     )
 
 
 def select_one(catalog: Catalog, entity: EntityDef) -> sa.Select[Any]:
     """``select_all`` of the record whose id is bound as ``RECORD_ID``."""
     table = catalog.table(entity)
-    columns = select_columns(entity, table, catalog)
     return catalog.statement(
-        ("select_one", table.name, _names(columns)),
-        lambda: sa.select(*columns).where(table.c.id == sa.bindparam(RECORD_ID)),
+        _key("select_one", catalog, entity),
+        lambda: sa.select(*select_columns(entity, table, catalog)).where(
+            table.c.id == sa.bindparam(RECORD_ID)
+        ),
     )
 
 
@@ -53,10 +66,9 @@ def update_returning(catalog: Catalog, entity: EntityDef) -> sa.Update:
     ``RECORD_ID`` and the version the caller read as ``EXPECTED_VERSION``.
     """
     table = catalog.table(entity)
-    columns = select_columns(entity, table, catalog)
-    key = ("update", table.name, _names(columns))
 
     def build() -> sa.Update:
+        columns = select_columns(entity, table, catalog)
         return (
             sa.update(table)
             .where(
@@ -66,7 +78,7 @@ def update_returning(catalog: Catalog, entity: EntityDef) -> sa.Update:
             .returning(*columns)
         )
 
-    return catalog.statement(key, build)
+    return catalog.statement(_key("update", catalog, entity), build)
 
 
 #: prefix of the columns ``update_returning_before`` returns as they were
@@ -82,10 +94,9 @@ def update_returning_before(catalog: Catalog, entity: EntityDef) -> sa.Update:
     RETURNING may not name the FROM's tables.)
     """
     table = catalog.table(entity)
-    columns = select_columns(entity, table, catalog)
-    key = ("update_before", table.name, _names(columns))
 
     def build() -> sa.Update:
+        columns = select_columns(entity, table, catalog)
         before = (
             sa.select(*columns)
             .where(table.c.id == sa.bindparam(RECORD_ID))
@@ -103,7 +114,7 @@ def update_returning_before(catalog: Catalog, entity: EntityDef) -> sa.Update:
             )
         )
 
-    return catalog.statement(key, build)
+    return catalog.statement(_key("update_before", catalog, entity), build)
 
 
 def split_before(row: sa.RowMapping) -> tuple[dict[str, Any], dict[str, Any]]:
