@@ -56,8 +56,9 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, li
     return out
 
 
-# built once: every record write adds an entry (the values go as parameters)
-_INSERT = sa.insert(systables.audit)
+# built once: every record write adds an entry (the values go as parameters); inline:
+# the new id is neither fetched first nor returned, as db.at_commit needs
+_INSERT = sa.insert(systables.audit).inline()
 
 
 class AuditService:
@@ -76,8 +77,9 @@ class AuditService:
         record_id: int | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        """Add one entry in the caller's transaction."""
-        conn.execute(
+        """Add one entry in the caller's transaction (at its commit: ``db.at_commit``)."""
+        db.at_commit(
+            conn,
             _INSERT,
             {
                 "at": systables.utcnow(),

@@ -34,6 +34,7 @@ READ_OPTION = "recordbase_read"
 #: PostgreSQL: a statement without parameters sent with the write's BEGIN (``write``)
 FIRST_OPTION = "recordbase_first"
 _FIRST_ROW = "recordbase_first_row"
+_AT_COMMIT = "recordbase_at_commit"
 
 
 def default_database_url() -> str:
@@ -177,13 +178,60 @@ def write(
             with conn.begin():
                 yield conn
                 if sqlite_rebuild:
+                    _run_at_commit(conn, commit=False)
                     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
                     if broken is not None:
                         raise RuntimeError(f"a rebuild would break a foreign key: {tuple(broken)}")
+                _run_at_commit(conn, commit=True)
         finally:
-            conn.info.pop(_FIRST_ROW, None)  # the DBAPI connection's info outlives this use
+            # the DBAPI connection's info outlives this use
+            conn.info.pop(_FIRST_ROW, None)
+            conn.info.pop(_AT_COMMIT, None)
             if sqlite_rebuild:
                 _raw_pragma(conn, "PRAGMA foreign_keys = ON")
+
+
+def at_commit(conn: sa.Connection, statement: sa.Executable, parameters: dict[str, Any]) -> None:
+    """Run ``statement`` (one that returns no rows) when ``conn``'s write commits.
+
+    The write's last statements, such as its audit entry: on PostgreSQL they travel
+    with the COMMIT in one round trip (psycopg's pipeline mode); on SQLite they run
+    just before it. If the write fails first they never run; if one of them fails,
+    nothing of the write is kept. Outside a ``write`` the statement runs at once.
+    """
+    if not conn.get_execution_options().get(WRITE_OPTION):
+        conn.execute(statement, parameters)
+        return
+    conn.info.setdefault(_AT_COMMIT, []).append((statement, parameters))
+
+
+def _run_at_commit(conn: sa.Connection, *, commit: bool) -> None:
+    queued = conn.info.pop(_AT_COMMIT, None)
+    if not queued:
+        return
+    raw = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
+    if raw is None or not commit or not _has_pipeline():
+        for statement, parameters in queued:
+            conn.execute(statement, parameters)
+        return
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        with raw.pipeline():  # sent together, answered together at the end of the block
+            for statement, parameters in queued:
+                conn.execute(statement, parameters)
+            # committed here: the transaction's own COMMIT then finds nothing to do
+            conn.exec_driver_sql("COMMIT")
+    except dbapi_error as exc:  # raised when the answers come, outside SQLAlchemy's execute
+        raise sa.exc.DBAPIError.instance(
+            "at commit", None, exc, dbapi_error, connection_invalidated=bool(raw.broken)
+        ) from exc
+
+
+def _has_pipeline() -> bool:
+    """psycopg's pipeline mode needs libpq 14 or later."""
+    import psycopg
+
+    return bool(psycopg.capabilities.has_pipeline())
 
 
 def first_row(conn: sa.Connection, statement: str) -> tuple[bool, Any]:
