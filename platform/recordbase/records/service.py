@@ -273,7 +273,7 @@ class RecordService:
         ftype = catalog.type_of(title)
         source = ftype.source_column(title)
         assert source is not None
-        stmt = statements.titles(catalog, entity, source)
+        stmt = statements.titles(catalog, entity, source, conn.dialect.name)
         if allowed is not None:
             stmt = stmt.where(allowed)
         rows = conn.execute(stmt, {statements.IDS: list(ids)}).all()

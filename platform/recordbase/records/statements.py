@@ -8,10 +8,12 @@ added to a copy by the caller; the shared statement is never changed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from recordbase.catalog import Catalog
 from recordbase.model import EntityDef
@@ -129,12 +131,39 @@ def split_before(row: sa.RowMapping) -> tuple[dict[str, Any], dict[str, Any]]:
     return after, before
 
 
-def titles(catalog: Catalog, entity: EntityDef, source: str) -> sa.Select[Any]:
+class IdList(sa.types.TypeDecorator[list[int]]):
+    """Record ids as one bound parameter: an array on PostgreSQL, a JSON array on
+    SQLite (read back with ``json_each``).
+
+    An expanding ``IN`` binds one parameter per id, so SQLAlchemy renders the statement
+    again for every page and the database sees a new statement for every count.
+    """
+
+    impl = sa.types.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(sa.BigInteger()))
+        return dialect.type_descriptor(sa.types.Text())
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        ids = [int(i) for i in value]
+        return ids if dialect.name == "postgresql" else json.dumps(ids)
+
+
+def in_ids(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
+    """``column`` is one of the ids bound (a list) as ``IDS``."""
+    ids = sa.bindparam(IDS, type_=IdList())
+    if dialect == "postgresql":
+        return column == sa.any_(ids)
+    return column.in_(sa.select(sa.column("value")).select_from(sa.func.json_each(ids)))
+
+
+def titles(catalog: Catalog, entity: EntityDef, source: str, dialect: str) -> sa.Select[Any]:
     """id and title column of the records whose ids are bound (a list) as ``IDS``."""
     table = catalog.table(entity)
     return catalog.statement(
-        ("titles", table.name, source),
-        lambda: sa.select(table.c.id, table.c[source]).where(
-            table.c.id.in_(sa.bindparam(IDS, expanding=True))
-        ),
+        ("titles", table.name, source, dialect),
+        lambda: sa.select(table.c.id, table.c[source]).where(in_ids(table.c.id, dialect)),
     )
