@@ -23,8 +23,10 @@ TARGET_ROWS = 1_000_000
 NOTES = (
     "HTTP = one keep-alive http.client connection to `recordbase serve` (gunicorn, 2 "
     "workers) on "
-    "127.0.0.1: client, Flask, token check, catalog version check, the query, link titles, "
-    "JSON.",
+    "127.0.0.1: client, Flask, token check (it reads the catalog version too), the query, "
+    "link titles, JSON. On PostgreSQL a page is three statements and no BEGIN; a PATCH is "
+    "four round trips (token; version lock with BEGIN; UPDATE returning the record before "
+    "and after; audit entry with COMMIT).",
     "direct = the same SELECT (same columns, WHERE, ORDER BY, LIMIT 51) or UPDATE+re-read run "
     "with SQLAlchemy Core in the benchmark process on the same database, alternating with "
     "the HTTP requests; ratio = HTTP p50 / direct p50 (resp. p95); +ms = HTTP p50 - direct "
