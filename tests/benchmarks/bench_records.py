@@ -513,6 +513,31 @@ def run_one(
             pg.drop_database(f"rb_bench_{size}")
 
 
+def framework_floors(config: Config, workdir: Path) -> list[dict[str, Any]]:
+    """The platform's floor request answered by a bare WSGI function and by a one-route
+    Flask app, with the same gunicorn settings and client (see ``floorapps``)."""
+    out = []
+    for app, name in (("bare", benchreport.FLOOR_WSGI), ("flask", benchreport.FLOOR_FLASK)):
+        log(f"  {name}")
+        with Server("", workdir / f"floor-{app}.log", workers=config.workers,
+                    threads=config.threads, app=app) as server:
+            client = Client(server.base_url)
+
+            def http(_i: int, client: Client = client) -> float:
+                started = time.perf_counter()
+                response = client.get(f"/api/v1/records/{benchdata.ITEMS}/1")
+                elapsed = time.perf_counter() - started
+                if response.status_code != 401:
+                    raise RuntimeError(f"floor app answered {response.status_code}")
+                return elapsed
+
+            try:
+                out.append(measure(name, http, None, config))
+            finally:
+                client.close()
+    return out
+
+
 def environment(pg: PgCluster | None) -> dict[str, Any]:
     info: dict[str, Any] = {
         "python": platform.python_version(),
@@ -546,11 +571,14 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="recordbase-bench-"))
     pg: PgCluster | None = None
     runs: list[dict[str, Any]] = []
+    floors: list[dict[str, Any]] = []
     try:
         if "postgresql" in config.backends:
             pg = PgCluster.from_environment()
             pg.start()
         env = environment(pg)
+        log("\n== framework floors")
+        floors = framework_floors(config, workdir)
         for backend in config.backends:
             for size in config.sizes:
                 runs.append(run_one(backend, size, config, workdir,
@@ -559,7 +587,9 @@ def main() -> int:
         if pg is not None:
             pg.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    report = benchreport.build(runs, config_json(config), env, time.monotonic() - started)
+    report = benchreport.build(
+        runs, config_json(config), env, time.monotonic() - started, floors
+    )
     print(benchreport.render(report), flush=True)
     config.json_path.parent.mkdir(parents=True, exist_ok=True)
     config.json_path.write_text(benchreport.to_json(report), encoding="utf-8")

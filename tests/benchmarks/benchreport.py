@@ -18,6 +18,8 @@ GET = "get by id"
 UPDATE = "update one (PATCH, If-Match)"
 DEEP_PAGE = "deep page, indexed sort (cursor at 50%)"
 FLOOR = "HTTP floor: 401 before any query"
+FLOOR_WSGI = "the same 401 from a bare WSGI function"
+FLOOR_FLASK = "the same 401 from a one-route Flask app"
 TARGET_ROWS = 1_000_000
 
 NOTES = (
@@ -33,6 +35,13 @@ NOTES = (
     "p50, what the platform and the transport add.",
     "The load generator (wrk, in C) shares the machine's cores with the server and the "
     "database: requests/s are a lower bound of what the server alone could do.",
+    "Framework floors: the platform's floor request answered, under the same gunicorn "
+    "settings, by a bare WSGI function and by Flask with one route: what any request costs "
+    "on this machine before Recordbase runs. Against a direct query of about half a "
+    "millisecond they show how much of the 2x budget the server and the framework take "
+    "before any work. (Stock Flask builds its session signer on every request; Recordbase "
+    "keeps one per key, so its own floor can come out below the one-route app's.) They are "
+    "measured once, before the runs.",
     "HTTP floor = a request refused for want of a token: client, gunicorn, Flask routing "
     "and a problem document, no database; what the transport alone costs.",
     "Indexed sort (-amount, id): amount may be NULL and NULLs sort as the smallest values; "
@@ -153,7 +162,11 @@ def targets(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def build(
-    runs: list[dict[str, Any]], config: dict[str, Any], env: dict[str, Any], seconds: float
+    runs: list[dict[str, Any]],
+    config: dict[str, Any],
+    env: dict[str, Any],
+    seconds: float,
+    floors: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "benchmark": "bench_records",
@@ -162,6 +175,7 @@ def build(
         "config": config,
         "environment": env,
         "notes": list(NOTES),
+        "framework_floors": floors or [],
         "runs": runs,
         "targets": targets(runs),
     }
@@ -186,6 +200,14 @@ def render(report: dict[str, Any]) -> str:
     )
     head = (f"{'measurement':<46} {'n':>3} {'HTTP p50':>9} {'p95':>8} {'direct p50':>11} "
             f"{'p95':>8} {'+ms p50':>8} {'ratio p50':>10} {'p95':>7} same")
+    floors = report.get("framework_floors") or []
+    if floors:
+        lines.append("")
+        lines.append("--- framework floors: gunicorn as `recordbase serve` runs it, same client, "
+                     "no Recordbase — times in ms")
+        for m in floors:
+            lines.append(f"{m['name']:<46} {m['n']:>3} {_fmt(m['http_p50_ms']):>9} "
+                         f"{_fmt(m['http_p95_ms']):>8}")
     for run in report["runs"]:
         lines.append("")
         load, frac = run["load"], run["match_fraction"]

@@ -239,12 +239,23 @@ class MemorySampler:
 
 
 class Server:
-    """``recordbase --database URL serve`` on 127.0.0.1:<free port>, stopped on exit."""
+    """``recordbase --database URL serve`` on 127.0.0.1:<free port>, stopped on exit.
+
+    With ``app`` (a name in ``floorapps``: "bare" or "flask") it serves that WSGI
+    application instead, with gunicorn and the options ``recordbase serve`` gives it.
+    """
 
     def __init__(
-        self, database_url: str, log_path: Path, *, workers: int = 2, threads: int = 4
+        self,
+        database_url: str,
+        log_path: Path,
+        *,
+        workers: int = 2,
+        threads: int = 4,
+        app: str | None = None,
     ) -> None:
         self.database_url = database_url
+        self.app = app
         self.log_path = log_path
         self.workers = workers
         self.threads = threads
@@ -272,15 +283,7 @@ class Server:
     def start(self) -> None:
         for _attempt in range(3):
             self.port = free_port()
-            argv = [
-                *recordbase_command(),
-                "--database", self.database_url,
-                "serve",
-                "--host", "127.0.0.1",
-                "--port", str(self.port),
-                "--workers", str(self.workers),
-                "--threads", str(self.threads),
-            ]  # fmt: skip
+            argv = self._command()
             with self.log_path.open("ab") as log:
                 self.proc = subprocess.Popen(
                     argv,
@@ -301,6 +304,21 @@ class Server:
             self.sampler.start()
             return
         raise RuntimeError("could not start the server: the free port was taken three times")
+
+    def _command(self) -> list[str]:
+        if self.app is None:
+            return [
+                *recordbase_command(),
+                "--database", self.database_url,
+                "serve",
+                "--host", "127.0.0.1",
+                "--port", str(self.port),
+                "--workers", str(self.workers),
+                "--threads", str(self.threads),
+            ]  # fmt: skip
+        launcher = Path(__file__).with_name("floorapps.py")
+        return [sys.executable, str(launcher), self.app, str(self.port), str(self.workers),
+                str(self.threads)]
 
     def _wait_ready(self) -> None:
         assert self.proc is not None
