@@ -203,3 +203,43 @@ def test_reads_open_a_transaction_on_sqlite_only_and_writes_always_do(
     for _ in range(3):
         with db.write(runtime.engine) as conn:
             assert in_transaction(conn)
+
+
+def test_postgresql_prepares_the_token_check_and_survives_a_rollback(notes: Runtime) -> None:
+    """The token check reads system tables only: PostgreSQL plans it once per
+    connection. A failed write's ROLLBACK drops prepared statements (psycopg); the
+    check goes on working and is prepared again."""
+    notes.users.create("ann", "ann-password-123", role="admin")
+    token = notes.users.open_session(
+        notes.users.authenticate("ann", "ann-password-123"), kind="personal", address=None
+    )
+
+    def prepared() -> list[str]:
+        with db.shared_reads(notes.engine):
+            user = notes.users.resolve(token)
+            with db.read(notes.engine) as conn:  # the connection the check used
+                if conn.dialect.name != "postgresql":
+                    return []
+                found = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements")
+                statements = [row[0] for row in found]
+        assert user.login == "ann"
+        return [s for s in statements if "rb_sessions" in s]
+
+    for _ in range(6):
+        found = prepared()
+    postgresql = notes.engine.dialect.name == "postgresql"
+    assert bool(found) is postgresql
+
+    class Refused(Exception):
+        pass
+
+    def failed_write() -> None:
+        with db.write(notes.engine) as conn:
+            conn.execute(sa.text("SELECT 1"))
+            raise Refused
+
+    with pytest.raises(Refused):
+        failed_write()
+    for _ in range(6):
+        found = prepared()
+    assert bool(found) is postgresql

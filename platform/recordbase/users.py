@@ -567,8 +567,10 @@ class UserService:
         digest = hash_token(token)
         now = systables.utcnow()
         with db.read(self.engine) as conn:
-            # one round trip: the session, its user, the licence row and the idle setting
-            row = conn.execute(_resolve_query(), {"digest": digest}).mappings().first()
+            # one round trip: the session, its user, the licence row and the idle setting;
+            # system tables only, so prepared (planned once per connection)
+            with db.prepared_statements(conn):
+                row = conn.execute(_resolve_query(), {"digest": digest}).mappings().first()
             if row is None or not hmac.compare_digest(row["token_hash"], digest):
                 raise AuthenticationError(msg("The token is not valid; sign in again."))
             remember_version(conn, row["rb_meta_version"])
