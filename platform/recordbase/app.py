@@ -68,10 +68,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 class SharedReads:
-    """WSGI middleware: the reads of one request share one read transaction.
+    """WSGI middleware: the reads of one request share one read connection.
 
-    Checking the token, the catalog version and reading a page then take one
-    connection checkout, BEGIN and COMMIT instead of one each (``db.shared_reads``).
+    Checking the token (which reads the catalog version too) and reading a page then
+    take one connection checkout instead of one each, and on SQLite one read
+    transaction (``db.shared_reads``).
     The scope ends when the application returns, before the server sends a streamed
     body; reads made while streaming use connections of their own.
     """

@@ -132,12 +132,6 @@ def read_version(conn: sa.Connection, *, for_write: bool = False) -> int:
     return int(conn.execute(stmt).scalar() or 0)
 
 
-def version_column() -> sa.Label[Any]:
-    """The metadata version as a column, for a request's first query to read with its
-    own rows (the token check does): pass the value to ``remember_version``."""
-    return _VERSION_COLUMN
-
-
 def remember_version(conn: sa.Connection, version: Any) -> None:
     """Let the next ``read_version`` on the request's shared read use ``version`` read
     on ``conn`` instead of asking again (one round trip less per request)."""
@@ -147,7 +141,9 @@ def remember_version(conn: sa.Connection, version: Any) -> None:
 # built once: this runs at the start of every request
 _VERSION = sa.select(systables.meta_version.c.version).where(systables.meta_version.c.id == 1)
 _VERSION_SHARED = _VERSION.with_for_update(read=True)
-_VERSION_COLUMN = _VERSION.scalar_subquery().label("rb_meta_version")
+#: the metadata version as a column, for a request's first query to read with its own
+#: rows (the token check does): pass the value to ``remember_version``
+VERSION_COLUMN = _VERSION.scalar_subquery().label("rb_meta_version")
 #: ``_VERSION_SHARED`` as text, for ``db.write(first=...)``: a record write begins with
 #: it, and on PostgreSQL it travels with the BEGIN (see ``read_version``)
 VERSION_LOCK = str(

@@ -14,6 +14,7 @@ and ROLLBACK around a read bought nothing but two round trips per request.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -227,8 +228,9 @@ def _run_at_commit(conn: sa.Connection, *, commit: bool) -> None:
         ) from exc
 
 
+@functools.cache
 def _has_pipeline() -> bool:
-    """psycopg's pipeline mode needs libpq 14 or later."""
+    """psycopg's pipeline mode needs libpq 14 or later (asked once per process)."""
     import psycopg
 
     return bool(psycopg.capabilities.has_pipeline())
@@ -315,7 +317,8 @@ class SharedRead:
         self._txn: sa.RootTransaction | None = None
         self._depth = 0
         self._stale = False
-        self._facts: dict[str, Any] = {}
+        #: values read in this transaction (``remember``), forgotten when it ends
+        self.facts: dict[str, Any] = {}
 
     @contextmanager
     def use(self) -> Iterator[sa.Connection]:
@@ -333,6 +336,10 @@ class SharedRead:
             if self._depth == 0 and (self._stale or _failed(self._conn)):
                 self.end()
 
+    def holds(self, conn: sa.Connection) -> bool:
+        """Whether ``conn`` is this shared read's connection."""
+        return self._conn is not None and self._conn is conn
+
     def release(self) -> None:
         """End the transaction now if no read is using it, else when the last one is done."""
         self._stale = True
@@ -343,7 +350,7 @@ class SharedRead:
         conn, txn = self._conn, self._txn
         self._conn = self._txn = None
         self._stale = False
-        self._facts.clear()
+        self.facts.clear()
         if conn is None:
             return
         try:
@@ -385,16 +392,14 @@ def remember(conn: sa.Connection, key: str, value: Any) -> None:
     that read ends (before any write), so a value is never reused past a write.
     """
     shared = _shared.get()
-    if shared is not None and shared._conn is conn:
-        shared._facts[key] = value
+    if shared is not None and shared.holds(conn):
+        shared.facts[key] = value
 
 
 def recall(conn: sa.Connection, key: str) -> Any:
     """A value ``remember``-ed on ``conn`` in this shared read, or None."""
     shared = _shared.get()
-    if shared is not None and shared._conn is conn:
-        return shared._facts.get(key)
-    return None
+    return shared.facts.get(key) if shared is not None and shared.holds(conn) else None
 
 
 def _release_shared_read(engine: sa.Engine) -> None:

@@ -25,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from recordbase import db, systables, throttle
 from recordbase.audit import AuditService
-from recordbase.catalog import remember_version, version_column
+from recordbase.catalog import VERSION_COLUMN, remember_version
 from recordbase.errors import (
     AuthenticationError,
     Conflict,
@@ -814,7 +814,7 @@ def _resolve_query() -> sa.Select[Any]:
             licence.c.demo_ended.label("licence_demo_ended"),
             settings.c.name.label("idle_name"),
             settings.c.value.label("idle_value"),
-            version_column(),  # the catalog check that follows needs no query of its own
+            VERSION_COLUMN,  # the catalog check that follows needs no query of its own
         )
         .select_from(
             sessions.join(users, users.c.id == sessions.c.user_id)
