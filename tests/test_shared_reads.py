@@ -100,6 +100,14 @@ def test_api_list_after_write_in_the_same_client(client: FlaskClient,
         assert listed.json["items"][-1]["title"] == title
 
 
+def _admin_token(rt: Runtime) -> str:
+    """A personal token of a new administrator, "ann"."""
+    rt.users.create("ann", "ann-password-123", role="admin")
+    return rt.users.open_session(
+        rt.users.authenticate("ann", "ann-password-123"), kind="personal", address=None
+    )
+
+
 def _statements(engine: sa.Engine) -> tuple[list[str], Callable[..., None]]:
     seen: list[str] = []
 
@@ -161,10 +169,7 @@ def test_a_structure_change_by_another_process_is_seen_by_the_next_request(
 
 def test_the_version_read_with_the_token_is_forgotten_at_a_write(notes: Runtime) -> None:
     """A request that changes structure reads its own change afterwards."""
-    notes.users.create("ann", "ann-password-123", role="admin")
-    token = notes.users.open_session(
-        notes.users.authenticate("ann", "ann-password-123"), kind="personal", address=None
-    )
+    token = _admin_token(notes)
     with db.shared_reads(notes.engine):
         notes.users.resolve(token)
         notes.schema.add_field("notes", {"name": "body", "type": "long_text"})
@@ -209,10 +214,7 @@ def test_postgresql_prepares_the_token_check_and_survives_a_rollback(notes: Runt
     """The token check reads system tables only: PostgreSQL plans it once per
     connection. A failed write's ROLLBACK drops prepared statements (psycopg); the
     check goes on working and is prepared again."""
-    notes.users.create("ann", "ann-password-123", role="admin")
-    token = notes.users.open_session(
-        notes.users.authenticate("ann", "ann-password-123"), kind="personal", address=None
-    )
+    token = _admin_token(notes)
 
     def prepared() -> list[str]:
         with db.shared_reads(notes.engine):

@@ -43,23 +43,17 @@ def record(entity: str, record_id: int) -> Response:
 def main(argv: list[str]) -> None:
     """``python floorapps.py bare|flask PORT WORKERS THREADS``: gunicorn with the options
     ``recordbase serve`` uses (recordbase.server.gunicorn_options)."""
-    from gunicorn.app.base import BaseApplication
-
-    from recordbase.server import gunicorn_options
+    from recordbase.server import RecordbaseServer, gunicorn_options
 
     name, port, workers, threads = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     app = {"bare": bare, "flask": flask_app}[name]
-    options = gunicorn_options(host="127.0.0.1", port=port, workers=workers, threads=threads)
 
-    class Floor(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
+    class Floor(RecordbaseServer):
+        def load(self) -> Any:  # the floor app instead of Recordbase's
             return app
 
-    Floor().run()
+    options = gunicorn_options(host="127.0.0.1", port=port, workers=workers, threads=threads)
+    Floor("", options).run()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from flask import Flask
 from layouts.conftest import element
 from recordbase.runtime import Runtime
 from recordbase.schema.ops_field import ChangeField, RemoveField, RestoreField
-from web.conftest import Browser, admin_web, crm, user_web  # noqa: F401 (fixtures)
+from web.conftest import Browser, admin_web, card_form, crm, user_web  # noqa: F401 (fixtures)
 
 
 class Placed(HTMLParser):
@@ -142,20 +142,12 @@ def test_the_automatic_card_shows_every_field(crm: Flask, admin_web: Browser) ->
     assert html.count('role="tab" id="tab-') >= 2  # linked records as tabs, as before
 
 
-def _form(html: str) -> dict[str, str]:
-    form = re.search(r'<form method="post" enctype="multipart/form-data".*?</form>', html, re.S)
-    assert form is not None
-    found = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
-    found.pop("csrf_token", None)
-    return found
-
-
 def test_read_only_and_hidden_in_the_form_are_not_written(
     designed: Flask, admin_web: Browser  # noqa: F811
 ) -> None:
     rt = rt_of(designed)
     before, _ = rt.records.get("clients", 1)
-    form = _form(admin_web.get("/r/clients/1").get_data(as_text=True))
+    form = card_form(admin_web.get("/r/clients/1").get_data(as_text=True))
     form["_fields"] += ",inn,website,notes"  # a hand-made post naming them anyway
     response = admin_web.post("/r/clients/1", {
         **form, "name": before["name"], "kind": before["kind"], "email": "a@example.com",
@@ -170,7 +162,7 @@ def test_read_only_and_hidden_in_the_form_are_not_written(
 
 
 def test_required_in_this_form_is_enforced(designed: Flask, admin_web: Browser) -> None:  # noqa: F811
-    form = _form(admin_web.get("/r/clients/new").get_data(as_text=True))
+    form = card_form(admin_web.get("/r/clients/new").get_data(as_text=True))
     refused = admin_web.post("/r/clients/new", {**form, "name": "Needs Mail", "kind": "legal",
                                                 "email": ""})
     assert refused.status_code == 422
@@ -236,7 +228,7 @@ def test_a_tree_card_keeps_placed_under(crm: Flask, admin_web: Browser) -> None:
     assert tree, "the CRM has a tree directory"
     html = admin_web.get(f"/r/{tree[0].name}/new").get_data(as_text=True)
     assert '<select id="f-parent" name="parent">' in html
-    assert "parent" in _form(html)["_fields"].split(",")
+    assert "parent" in card_form(html)["_fields"].split(",")
 
 
 def png() -> bytes:
