@@ -91,6 +91,7 @@ class AuditService:
                 "record_id": record_id,
                 "details": dict(details) if details else None,
             },
+            prepared=True,  # a system table's INSERT
         )
 
     def log(self, action: str, **kwargs: Any) -> None:

@@ -44,10 +44,18 @@ class Catalog:
         neither rebuilt nor re-keyed for the compiled cache. Statements live as long
         as the catalog, so a structural change (a new catalog) never meets an old one.
         Two threads may build the same statement at once; one of them is kept.
+
+        A statement's text starts with a comment naming the catalog's version, so the
+        same statement of two versions is two texts: a statement PostgreSQL prepared
+        for one version (``db.prepared_statements``) is never run against the columns
+        of another, whose types may have changed.
         """
         found = self.statements.get(key)
         if found is None:
-            found = self.statements.setdefault(key, build())
+            built = build()
+            if isinstance(built, sa.HasPrefixes):
+                built = built.prefix_with(f"/* catalog {self.version} */")
+            found = self.statements.setdefault(key, built)
         return found  # type: ignore[no-any-return]
 
     def entity(self, name: str) -> EntityDef:
@@ -208,7 +216,7 @@ class CatalogCache:
     def current(self, conn: sa.Connection | None = None, *, for_write: bool = False) -> Catalog:
         """The catalog of the version now in the database (one cheap query to check)."""
         if conn is None:
-            with self.engine.connect() as own:
+            with db.read(self.engine) as own:
                 return self.current(own)
         version = read_version(conn, for_write=for_write)
         cached = self._catalog

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -144,14 +145,18 @@ class RecordService:
             if rows_allowed is not None:
                 where.append(rows_allowed)
             stmt = statements.select_all(catalog, entity).where(*where)
-            if before is not None:  # the same index, walked backwards from the cursor
-                rows = q.page_rows(conn, stmt, q.reversed_keys(keys), before, query.limit + 1)
-                earlier, rows = len(rows) > query.limit, rows[: query.limit][::-1]
-                later = bool(rows)
-            else:
-                rows = q.page_rows(conn, stmt, keys, after, query.limit + 1)
-                later, rows = len(rows) > query.limit, rows[: query.limit]
-                earlier = after is not None and bool(rows)
+            # a page without conditions has one best plan whatever the cursor and the
+            # limit (an index walk): prepared. With conditions the plan depends on
+            # the values (how many rows match), so it is made for each request.
+            with db.prepared_statements(conn) if not where else nullcontext():
+                if before is not None:  # the same index, walked backwards from the cursor
+                    rows = q.page_rows(conn, stmt, q.reversed_keys(keys), before, query.limit + 1)
+                    earlier, rows = len(rows) > query.limit, rows[: query.limit][::-1]
+                    later = bool(rows)
+                else:
+                    rows = q.page_rows(conn, stmt, keys, after, query.limit + 1)
+                    later, rows = len(rows) > query.limit, rows[: query.limit]
+                    earlier = after is not None and bool(rows)
             items = rows_to_json(conn, catalog, entity, rows)
             titles = self._link_titles(conn, catalog, entity, items, actor)
 
@@ -219,7 +224,8 @@ class RecordService:
         stmt = statements.select_one(catalog, entity)
         if allowed is not None:
             stmt = stmt.where(allowed)
-        row = conn.execute(stmt, {statements.RECORD_ID: record_id}).mappings().first()
+        with db.prepared_statements(conn):  # by id: one plan
+            row = conn.execute(stmt, {statements.RECORD_ID: record_id}).mappings().first()
         if row is None:
             raise NotFound(msg(
                 "There is no {entity} with id {record_id}.",
@@ -276,7 +282,8 @@ class RecordService:
         stmt = statements.titles(catalog, entity, source, conn.dialect.name)
         if allowed is not None:
             stmt = stmt.where(allowed)
-        rows = conn.execute(stmt, {statements.IDS: list(ids)}).all()
+        with db.prepared_statements(conn):  # by a list of ids: one plan
+            rows = conn.execute(stmt, {statements.IDS: list(ids)}).all()
         return {
             str(rid): (ftype.display(title, ftype.to_json(title, value)) or f"#{rid}")
             for rid, value in rows
@@ -468,20 +475,24 @@ class RecordService:
             with self._integrity(entity, catalog):
                 # the changed row comes back with the UPDATE: no second read
                 if one_statement:
-                    found = (
-                        conn.execute(statements.update_returning_before(catalog, entity), params)
-                        .mappings()
-                        .first()
-                    )
+                    with db.prepared_statements(conn):  # by id: one plan
+                        found = (
+                            conn.execute(
+                                statements.update_returning_before(catalog, entity), params
+                            )
+                            .mappings()
+                            .first()
+                        )
                     changed, old = statements.split_before(found) if found else (None, None)
                     if old is not None:  # with its lines, before they are saved below
                         before = rows_to_json(conn, catalog, entity, [old])[0]
                 else:
-                    changed = (
-                        conn.execute(statements.update_returning(catalog, entity), params)
-                        .mappings()
-                        .first()
-                    )
+                    with db.prepared_statements(conn):
+                        changed = (
+                            conn.execute(statements.update_returning(catalog, entity), params)
+                            .mappings()
+                            .first()
+                        )
                 if changed is None:
                     raise self._stale(conn, catalog, entity, record_id, expected_version)
                 assert before is not None
