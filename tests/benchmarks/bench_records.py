@@ -14,12 +14,15 @@ Run by ``make bench`` (``PYTHONPATH=tests``). For every backend and size it:
 5. samples the memory of the gunicorn master plus workers the whole time.
 
 It prints a table, checks the targets (PASS/MISS), and writes JSON to
-``artifacts/bench_records.json``. Environment variables (defaults in brackets):
+``artifacts/bench_records.json``. The warm-ups bring the server to the state it runs in
+for hours: on PostgreSQL a record statement is prepared on its fifth run on a pooled
+connection (each worker keeps several), so with fewer warm-ups the first timed requests
+still pay for parsing and planning. Environment variables (defaults in brackets):
 
     RECORDBASE_BENCH_SIZES       row counts of bench_items      [100000,1000000]
     RECORDBASE_BENCH_BACKENDS    sqlite,postgresql               [sqlite,postgresql]
-    RECORDBASE_BENCH_REPEATS     timed requests per measurement  [50]
-    RECORDBASE_BENCH_WARMUPS     untimed requests before them    [5]
+    RECORDBASE_BENCH_REPEATS     timed requests per measurement  [100]
+    RECORDBASE_BENCH_WARMUPS     untimed requests before them    [20]
     RECORDBASE_BENCH_BUDGET_S    time cap of one measurement     [20]
     RECORDBASE_BENCH_LOAD_S      length of the concurrent run    [10]
     RECORDBASE_BENCH_CLIENTS     concurrent clients              [10]
@@ -107,8 +110,8 @@ class Config:
         return cls(
             sizes=sizes,
             backends=backends,
-            repeats=int(number("RECORDBASE_BENCH_REPEATS", 50)),
-            warmups=int(number("RECORDBASE_BENCH_WARMUPS", 5)),
+            repeats=int(number("RECORDBASE_BENCH_REPEATS", 100)),
+            warmups=int(number("RECORDBASE_BENCH_WARMUPS", 20)),
             budget_s=number("RECORDBASE_BENCH_BUDGET_S", 20),
             load_s=number("RECORDBASE_BENCH_LOAD_S", 10),
             clients=int(number("RECORDBASE_BENCH_CLIENTS", 10)),

@@ -28,7 +28,8 @@ NOTES = (
     "127.0.0.1: client, Flask, token check (it reads the catalog version too), the query, "
     "link titles, JSON. On PostgreSQL a page is three statements and no BEGIN; a PATCH is "
     "four round trips (token; version lock with BEGIN; UPDATE returning the record before "
-    "and after; audit entry with COMMIT).",
+    "and after; audit entry with COMMIT); all but the lock are prepared statements once "
+    "warm.",
     "direct = the same SELECT (same columns, WHERE, ORDER BY, LIMIT 51) or UPDATE+re-read run "
     "with SQLAlchemy Core in the benchmark process on the same database, alternating with "
     "the HTTP requests; ratio = HTTP p50 / direct p50 (resp. p95); +ms = HTTP p50 - direct "
