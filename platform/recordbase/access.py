@@ -96,7 +96,7 @@ def require(rights: EntityRights, action: str, entity: EntityDef) -> None:
 
 
 def owner_column(
-    rights: EntityRights, entity: EntityDef, table: sa.Table
+    rights: EntityRights, entity: EntityDef, table: sa.FromClause
 ) -> sa.ColumnElement[Any]:
     if rights.owner_field and entity.has_field(rights.owner_field):
         return table.c[entity.field(rights.owner_field).column]
@@ -104,7 +104,7 @@ def owner_column(
 
 
 def scope_condition(
-    rights: EntityRights, actor: User | None, entity: EntityDef, table: sa.Table
+    rights: EntityRights, actor: User | None, entity: EntityDef, table: sa.FromClause
 ) -> sa.ColumnElement[bool] | None:
     """The rows within the row rule (the user's own or group's); None: every row."""
     if actor is None or rights.row_rule == "all":
@@ -117,7 +117,7 @@ def scope_condition(
 
 
 def read_condition(
-    rights: EntityRights, actor: User | None, entity: EntityDef, table: sa.Table
+    rights: EntityRights, actor: User | None, entity: EntityDef, table: sa.FromClause
 ) -> sa.ColumnElement[bool] | None:
     if rights.others == "read":
         return None

@@ -26,7 +26,8 @@ NOTES = (
     "HTTP = one keep-alive http.client connection to `recordbase serve` (gunicorn, 2 "
     "workers) on "
     "127.0.0.1: client, Flask, token check (it reads the catalog version too), the query, "
-    "link titles, JSON. On PostgreSQL a page is three statements and no BEGIN; a PATCH is "
+    "link titles, JSON. On PostgreSQL a page is two statements (token; the page with its "
+    "link titles) and no BEGIN; a PATCH is "
     "four round trips (token; version lock with BEGIN; UPDATE returning the record before "
     "and after; audit entry with COMMIT); all but the lock are prepared statements once "
     "warm.",

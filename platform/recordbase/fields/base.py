@@ -202,6 +202,10 @@ class FieldType:
         """The entity whose records this field's values point at (links), else None."""
         return None
 
+    #: its column holds the id of one record of ``reference_target`` (a link): a page of
+    #: records reads the titles of those records in its own statement
+    column_is_reference: ClassVar[bool] = False
+
     def referenced_ids(self, field: FieldDef, value: Any) -> list[int]:
         """The record ids a JSON value points at, for showing their titles."""
         return []

@@ -109,6 +109,8 @@ class LinkFieldType(FieldType):
             int(digits) if digits.isascii() and digits.isdigit() else text,  # type: ignore[arg-type]
         )
 
+    column_is_reference = True
+
     def reference_target(self, field: FieldDef) -> str | None:
         return str(field.options["target"])
 

@@ -28,7 +28,7 @@ from recordbase.model import EntityDef, FieldDef
 from recordbase.records import query as q
 from recordbase.records import statements
 from recordbase.records.computing import has_computed, recompute
-from recordbase.records.rows import rows_to_json, validate_values
+from recordbase.records.rows import rows_to_json, select_columns, validate_values
 from recordbase.schema.tables import unique_index_name
 
 if TYPE_CHECKING:
@@ -144,7 +144,11 @@ class RecordService:
             rows_allowed = acl.read_condition(rights, actor, full, table)
             if rows_allowed is not None:
                 where.append(rows_allowed)
-            stmt = statements.select_all(catalog, entity).where(*where)
+            linked = (
+                self._title_columns(conn, catalog, entity, actor)
+                if conn.dialect.name == "postgresql" else []
+            )
+            stmt = _select_with_titles(catalog, entity, linked).where(*where)
             # a page without conditions has one best plan whatever the cursor and the
             # limit (an index walk): prepared. With conditions the plan depends on
             # the values (how many rows match), so it is made for each request.
@@ -158,7 +162,11 @@ class RecordService:
                     later, rows = len(rows) > query.limit, rows[: query.limit]
                     earlier = after is not None and bool(rows)
             items = rows_to_json(conn, catalog, entity, rows)
-            titles = self._link_titles(conn, catalog, entity, items, actor)
+            titles = _titles_of_rows(catalog, linked, rows)
+            for target, found in self._link_titles(
+                conn, catalog, entity, items, actor, skip={t.field.name for t in linked}
+            ).items():
+                titles.setdefault(target, {}).update(found)
 
         def cursor_of(row: Any) -> str:
             return q.encode_cursor([row[str(k.column.key)] for k in keys])
@@ -233,6 +241,38 @@ class RecordService:
             ))
         return rows_to_json(conn, catalog, entity, [row])[0]
 
+    def _title_columns(
+        self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, actor: User | None
+    ) -> list[_TitleColumn]:
+        """The link fields of a page whose targets' titles its statement reads too, as
+        subqueries of the SELECT: a primary-key lookup per row of the page, and no
+        statement (on PostgreSQL, no round trip) of their own.
+
+        PostgreSQL only: it works such a subquery out for the rows the LIMIT keeps (after
+        a sort or a filter; tested). SQLite would work it out for every row it sorts, and
+        there the titles' own statement costs no round trip."""
+        out = []
+        for fdef in entity.fields:
+            ftype = catalog.type_of(fdef)
+            target_name = ftype.reference_target(fdef)
+            if not ftype.column_is_reference or target_name is None:
+                continue
+            target = catalog.entity(target_name)
+            rights = self.access.rights(conn, actor, target)
+            if "read" not in rights.actions:
+                continue
+            # an alias of its own: a link to the page's own entity must not correlate
+            # the subquery's rows with the page's
+            table = catalog.table(target).alias(f"rb_link_{fdef.column}")
+            out.append(_TitleColumn(
+                field=fdef,
+                target=target_name,
+                title=title_field(catalog, acl.view(target, rights)),
+                table=table,
+                allowed=acl.read_condition(rights, actor, target, table),
+            ))
+        return out
+
     def _link_titles(
         self,
         conn: sa.Connection,
@@ -240,12 +280,16 @@ class RecordService:
         entity: EntityDef,
         items: list[dict[str, Any]],
         actor: User | None = None,
+        skip: frozenset[str] | set[str] = frozenset(),
     ) -> dict[str, dict[str, str]]:
         """Display titles of the records this page links to, one query per target.
 
-        Only targets the actor may read, and only their rows the actor may see."""
+        Only targets the actor may read, and only their rows the actor may see. Fields
+        in ``skip`` are left out (their titles came with the page: ``_title_columns``)."""
         wanted: dict[str, set[int]] = {}
         for fdef in entity.fields:
+            if fdef.name in skip:
+                continue
             ftype = catalog.type_of(fdef)
             target = ftype.reference_target(fdef)
             if target is None:
@@ -284,10 +328,7 @@ class RecordService:
             stmt = stmt.where(allowed)
         with db.prepared_statements(conn):  # by a list of ids: one plan
             rows = conn.execute(stmt, {statements.IDS: list(ids)}).all()
-        return {
-            str(rid): (ftype.display(title, ftype.to_json(title, value)) or f"#{rid}")
-            for rid, value in rows
-        }
+        return {str(rid): title_text(catalog, title, rid, value) for rid, value in rows}
 
     # --- writing --------------------------------------------------------------------
 
@@ -788,6 +829,86 @@ class _IntegrityGuard:
                 entity=self.entity.label,
             ),
         ) from exc
+
+
+def title_text(catalog: Catalog, title: FieldDef, record_id: int, value: Any) -> str:
+    """How a linked record is shown: its title field's value, or #id without one."""
+    ftype = catalog.type_of(title)
+    return ftype.display(title, ftype.to_json(title, value)) or f"#{record_id}"
+
+
+@dataclass(frozen=True)
+class _TitleColumn:
+    """A link field of a page whose target's title the page's statement reads."""
+
+    field: FieldDef  # the link: its column holds the target's id
+    target: str
+    title: FieldDef | None  # the target's title field as the actor sees it; None: #id
+    table: sa.FromClause  # the target's table, aliased for this link
+    allowed: sa.ColumnElement[bool] | None  # the actor's row rule on the target (alias)
+
+    @property
+    def title_label(self) -> str:
+        return f"rb_title_{self.field.column}"
+
+    @property
+    def seen_label(self) -> str:
+        return f"rb_seen_{self.field.column}"
+
+
+def _select_with_titles(
+    catalog: Catalog, entity: EntityDef, linked: list[_TitleColumn]
+) -> sa.Select[Any]:
+    """``statements.select_all`` and, per link in ``linked``, the title of the record it
+    points at (and, under a row rule, whether the actor may see that record)."""
+    select = statements.select_all(catalog, entity)
+    if not linked:
+        return select
+    table = catalog.table(entity)
+
+    def columns() -> list[sa.ColumnElement[Any]]:
+        out: list[sa.ColumnElement[Any]] = []
+        for link in linked:
+            target = link.table
+            where = [target.c.id == table.c[link.field.column]]
+            if link.allowed is not None:
+                where.append(link.allowed)
+                seen = sa.select(target.c.id).where(*where).scalar_subquery()
+                out.append(seen.label(link.seen_label))
+            if link.title is not None:
+                source = catalog.type_of(link.title).source_column(link.title)
+                assert source is not None
+                title = sa.select(target.c[source]).where(*where).scalar_subquery()
+                out.append(title.label(link.title_label))
+        return out
+
+    if any(link.allowed is not None for link in linked):
+        return select.add_columns(*columns())  # a row rule: the actor's own statement
+    key = ("select_titles", id(select), tuple(
+        (link.field.name, link.title.name if link.title else None) for link in linked
+    ))
+    return catalog.statement(
+        key, lambda: sa.select(*select_columns(entity, table, catalog), *columns())
+    )
+
+
+def _titles_of_rows(
+    catalog: Catalog, linked: list[_TitleColumn], rows: Sequence[sa.RowMapping]
+) -> dict[str, dict[str, str]]:
+    """{target: {id: title}} of the records a page's rows link to (``_title_extra``):
+    the same as ``RecordService.titles`` of their ids."""
+    out: dict[str, dict[str, str]] = {}
+    for link in linked:
+        for row in rows:
+            rid = row[link.field.column]
+            if rid is None:
+                continue
+            found = out.setdefault(link.target, {})
+            if link.title is None:
+                found[str(rid)] = f"#{rid}"
+            elif link.allowed is None or row[link.seen_label] is not None:
+                found[str(rid)] = title_text(catalog, link.title, rid, row[link.title_label])
+    return out
 
 
 def title_field(catalog: Catalog, entity: EntityDef) -> FieldDef | None:
