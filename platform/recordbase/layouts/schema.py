@@ -8,8 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-
 from recordbase.errors import ValidationError
 from recordbase.messages import msg, reason
 
@@ -24,6 +22,10 @@ def schema_path() -> Path:
 
 @lru_cache(maxsize=1)
 def validator() -> Any:
+    # imported at the first layout checked, not when a server process starts: it is
+    # about 10 MB of every worker's memory, and most workers never check a layout
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
     path = schema_path()
     try:
         document = json.loads(path.read_text(encoding="utf-8"))

@@ -28,8 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from recordbase.errors import ValidationError
 from recordbase.messages import msg
 from recordbase.printing.sandbox import PARTIAL_PREFIX
@@ -61,6 +59,8 @@ def parse_template_file(text: str, shown: str) -> TemplateFile:
     match = HEADER.match(text)
     if match is None:
         return TemplateFile({}, text)
+    import yaml  # at the first template read, not when a server process starts
+
     try:
         header = yaml.safe_load(match.group("yaml")) or {}
     except yaml.YAMLError as exc:
@@ -77,6 +77,8 @@ def parse_template_file(text: str, shown: str) -> TemplateFile:
 
 
 def write_template_file(header: dict[str, Any], body: str) -> str:
+    import yaml
+
     text = yaml.safe_dump(header, allow_unicode=True, sort_keys=False, width=100).rstrip()
     return "{#- recordbase-template\n" + text + "\n-#}\n" + body
 
