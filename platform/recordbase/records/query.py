@@ -208,6 +208,14 @@ def order_by(keys: list[SortKey], dialect: str) -> list[sa.ColumnElement[Any]]:
     return out
 
 
+def walks_index(table: sa.Table, keys: list[SortKey]) -> bool:
+    """Whether an index of ``table`` (or its primary key) leads with the first sort key."""
+    first = keys[0].column
+    if first is table.c.id:
+        return True
+    return any(next(iter(index.columns)) is first for index in table.indexes)
+
+
 def keyset_condition(keys: list[SortKey], values: list[Any]) -> sa.ColumnElement[bool]:
     """Rows strictly after ``values`` in the order of ``keys`` (NULLs smallest)."""
     ors: list[sa.ColumnElement[bool]] = []

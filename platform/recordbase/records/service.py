@@ -28,7 +28,7 @@ from recordbase.model import EntityDef, FieldDef
 from recordbase.records import query as q
 from recordbase.records import statements
 from recordbase.records.computing import has_computed, recompute
-from recordbase.records.rows import rows_to_json, select_columns, validate_values
+from recordbase.records.rows import rows_to_json, validate_values
 from recordbase.schema.tables import unique_index_name
 
 if TYPE_CHECKING:
@@ -147,10 +147,10 @@ class RecordService:
             # an index walk of the page's rows only (see _title_columns)
             linked = (
                 self._title_columns(conn, catalog, entity, actor)
-                if conn.dialect.name == "postgresql" and not where and _walks_index(table, keys)
+                if conn.dialect.name == "postgresql" and not where and q.walks_index(table, keys)
                 else []
             )
-            stmt = _select_with_titles(catalog, entity, linked).where(*where)
+            stmt = statements.select_with_titles(catalog, entity, linked).where(*where)
             # a page without conditions has one best plan whatever the cursor and the
             # limit (an index walk): prepared. With conditions the plan depends on
             # the values (how many rows match), so it is made for each request.
@@ -245,7 +245,7 @@ class RecordService:
 
     def _title_columns(
         self, conn: sa.Connection, catalog: Catalog, entity: EntityDef, actor: User | None
-    ) -> list[_TitleColumn]:
+    ) -> list[statements.TitleColumn]:
         """The link fields of a page whose targets' titles its statement reads too, as
         subqueries of the SELECT: a primary-key lookup per row of the page, and no
         statement (on PostgreSQL, no round trip) of their own.
@@ -271,7 +271,7 @@ class RecordService:
             # an alias of its own: a link to the page's own entity must not correlate
             # the subquery's rows with the page's
             table = catalog.table(target).alias(f"rb_link_{fdef.column}")
-            out.append(_TitleColumn(
+            out.append(statements.TitleColumn(
                 field=fdef,
                 target=target_name,
                 title=title_field(catalog, acl.view(target, rights)),
@@ -844,74 +844,12 @@ def title_text(catalog: Catalog, title: FieldDef, record_id: int, value: Any) ->
     return ftype.display(title, ftype.to_json(title, value)) or f"#{record_id}"
 
 
-@dataclass(frozen=True)
-class _TitleColumn:
-    """A link field of a page whose target's title the page's statement reads."""
-
-    field: FieldDef  # the link: its column holds the target's id
-    target: str
-    title: FieldDef | None  # the target's title field as the actor sees it; None: #id
-    table: sa.FromClause  # the target's table, aliased for this link
-    allowed: sa.ColumnElement[bool] | None  # the actor's row rule on the target (alias)
-
-    @property
-    def title_label(self) -> str:
-        return f"rb_title_{self.field.column}"
-
-    @property
-    def seen_label(self) -> str:
-        return f"rb_seen_{self.field.column}"
-
-
-def _walks_index(table: sa.Table, keys: list[q.SortKey]) -> bool:
-    """Whether an index of ``table`` (or its primary key) leads with the first sort key."""
-    first = keys[0].column
-    if first is table.c.id:
-        return True
-    return any(next(iter(index.columns)) is first for index in table.indexes)
-
-
-def _select_with_titles(
-    catalog: Catalog, entity: EntityDef, linked: list[_TitleColumn]
-) -> sa.Select[Any]:
-    """``statements.select_all`` and, per link in ``linked``, the title of the record it
-    points at (and, under a row rule, whether the actor may see that record)."""
-    select = statements.select_all(catalog, entity)
-    if not linked:
-        return select
-    table = catalog.table(entity)
-
-    def columns() -> list[sa.ColumnElement[Any]]:
-        out: list[sa.ColumnElement[Any]] = []
-        for link in linked:
-            target = link.table
-            where = [target.c.id == table.c[link.field.column]]
-            if link.allowed is not None:
-                where.append(link.allowed)
-                seen = sa.select(target.c.id).where(*where).scalar_subquery()
-                out.append(seen.label(link.seen_label))
-            if link.title is not None:
-                source = catalog.type_of(link.title).source_column(link.title)
-                assert source is not None
-                title = sa.select(target.c[source]).where(*where).scalar_subquery()
-                out.append(title.label(link.title_label))
-        return out
-
-    if any(link.allowed is not None for link in linked):
-        return select.add_columns(*columns())  # a row rule: the actor's own statement
-    key = ("select_titles", id(select), tuple(
-        (link.field.name, link.title.name if link.title else None) for link in linked
-    ))
-    return catalog.statement(
-        key, lambda: sa.select(*select_columns(entity, table, catalog), *columns())
-    )
-
-
 def _titles_of_rows(
-    catalog: Catalog, linked: list[_TitleColumn], rows: Sequence[sa.RowMapping]
+    catalog: Catalog, linked: list[statements.TitleColumn], rows: Sequence[sa.RowMapping]
 ) -> dict[str, dict[str, str]]:
-    """{target: {id: title}} of the records a page's rows link to (``_title_extra``):
-    the same as ``RecordService.titles`` of their ids."""
+    """{target: {id: title}} of the records a page's rows link to, whose titles came
+    with the rows (``statements.select_with_titles``): what ``RecordService.titles``
+    gives for their ids."""
     out: dict[str, dict[str, str]] = {}
     for link in linked:
         for row in rows:

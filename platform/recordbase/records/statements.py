@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from recordbase.catalog import Catalog
-from recordbase.model import EntityDef
+from recordbase.model import EntityDef, FieldDef
 from recordbase.records.rows import select_columns
 
 RECORD_ID = "rb_record_id"
@@ -166,4 +167,59 @@ def titles(catalog: Catalog, entity: EntityDef, source: str, dialect: str) -> sa
     return catalog.statement(
         ("titles", table.name, source, dialect),
         lambda: sa.select(table.c.id, table.c[source]).where(in_ids(table.c.id, dialect)),
+    )
+
+
+@dataclass(frozen=True)
+class TitleColumn:
+    """A link field of a page whose target's title the page's statement reads."""
+
+    field: FieldDef  # the link: its column holds the target's id
+    target: str
+    title: FieldDef | None  # the target's title field as the actor sees it; None: #id
+    table: sa.FromClause  # the target's table, aliased for this link
+    allowed: sa.ColumnElement[bool] | None  # the actor's row rule on the target (alias)
+
+    @property
+    def title_label(self) -> str:
+        return f"rb_title_{self.field.column}"
+
+    @property
+    def seen_label(self) -> str:
+        return f"rb_seen_{self.field.column}"
+
+
+def select_with_titles(
+    catalog: Catalog, entity: EntityDef, linked: list[TitleColumn]
+) -> sa.Select[Any]:
+    """``select_all`` and, per link in ``linked``, the title of the record it
+    points at (and, under a row rule, whether the actor may see that record)."""
+    select = select_all(catalog, entity)
+    if not linked:
+        return select
+    table = catalog.table(entity)
+
+    def columns() -> list[sa.ColumnElement[Any]]:
+        out: list[sa.ColumnElement[Any]] = []
+        for link in linked:
+            target = link.table
+            where = [target.c.id == table.c[link.field.column]]
+            if link.allowed is not None:
+                where.append(link.allowed)
+                seen = sa.select(target.c.id).where(*where).scalar_subquery()
+                out.append(seen.label(link.seen_label))
+            if link.title is not None:
+                source = catalog.type_of(link.title).source_column(link.title)
+                assert source is not None
+                title = sa.select(target.c[source]).where(*where).scalar_subquery()
+                out.append(title.label(link.title_label))
+        return out
+
+    if any(link.allowed is not None for link in linked):
+        return select.add_columns(*columns())  # a row rule: the actor's own statement
+    key = (_key("select_titles", catalog, entity), tuple(
+        (link.field.name, link.title.name if link.title else None) for link in linked
+    ))
+    return catalog.statement(
+        key, lambda: sa.select(*select_columns(entity, table, catalog), *columns())
     )
