@@ -259,13 +259,16 @@ class RecordService:
         the subqueries out for every row it sorts, and a statement there is no round
         trip."""
         out = []
+        asked: dict[str, acl.EntityRights] = {}  # two links to one target: asked once
         for fdef in entity.fields:
             ftype = catalog.type_of(fdef)
             target_name = ftype.reference_target(fdef)
             if not ftype.column_is_reference or target_name is None:
                 continue
             target = catalog.entity(target_name)
-            rights = self.access.rights(conn, actor, target)
+            rights = asked.get(target_name)
+            if rights is None:
+                rights = asked[target_name] = self.access.rights(conn, actor, target)
             if "read" not in rights.actions:
                 continue
             # an alias of its own: a link to the page's own entity must not correlate
