@@ -16,19 +16,7 @@ from recordbase import db, systables
 from recordbase.audit import _INSERT
 from recordbase.catalog import VERSION_LOCK, read_version
 from recordbase.runtime import Runtime
-
-
-def _locked_elsewhere(runtime: Runtime) -> bool:
-    """Whether another connection finds the version row locked (PostgreSQL)."""
-    with runtime.engine.connect() as other, other.begin():
-        other.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
-        try:
-            other.exec_driver_sql(
-                "SELECT version FROM rb_meta_version WHERE id = 1 FOR UPDATE"
-            ).all()
-        except sa.exc.OperationalError:
-            return True
-        return False
+from support.sqlwatch import version_locked_elsewhere
 
 
 def test_the_first_statement_runs_once_and_its_row_is_given_once(runtime: Runtime) -> None:
@@ -38,7 +26,7 @@ def test_the_first_statement_runs_once_and_its_row_is_given_once(runtime: Runtim
         assert sent is postgresql  # SQLite: BEGIN IMMEDIATE, and the caller asks itself
         if postgresql:
             assert row is not None
-            assert _locked_elsewhere(runtime)
+            assert version_locked_elsewhere(runtime.engine)
         assert db.first_row(conn, VERSION_LOCK) == (False, None)
         version = read_version(conn, for_write=True)
     # a later write on the (same, pooled) connection began without it
@@ -46,7 +34,7 @@ def test_the_first_statement_runs_once_and_its_row_is_given_once(runtime: Runtim
         assert db.first_row(conn, VERSION_LOCK) == (False, None)
         assert read_version(conn, for_write=True) == version
     if postgresql:
-        assert not _locked_elsewhere(runtime)
+        assert not version_locked_elsewhere(runtime.engine)
 
 
 def test_the_version_read_with_the_begin_is_the_lock_a_write_holds(runtime: Runtime) -> None:
@@ -54,9 +42,9 @@ def test_the_version_read_with_the_begin_is_the_lock_a_write_holds(runtime: Runt
         version = read_version(conn, for_write=True)
         assert version == runtime.cache.current().version
         if runtime.engine.dialect.name == "postgresql":
-            assert _locked_elsewhere(runtime)  # read_version ran no second query
+            assert version_locked_elsewhere(runtime.engine)  # read_version ran no second query
     if runtime.engine.dialect.name == "postgresql":
-        assert not _locked_elsewhere(runtime)
+        assert not version_locked_elsewhere(runtime.engine)
 
 
 def test_a_failing_first_statement_leaves_no_transaction(runtime: Runtime) -> None:
@@ -87,7 +75,7 @@ def test_a_rolled_back_write_that_began_with_the_lock_releases_it(runtime: Runti
     with pytest.raises(Refused):
         refused_write()
     if runtime.engine.dialect.name == "postgresql":
-        assert not _locked_elsewhere(runtime)
+        assert not version_locked_elsewhere(runtime.engine)
 
 
 # --- db.at_commit: the write's last statements travel with its COMMIT ------------------

@@ -9,7 +9,8 @@ driver's transaction handling is switched off and Recordbase emits BEGIN itself,
 PostgreSQL's driver is switched to autocommit the same way and Recordbase emits
 BEGIN itself for every transaction except a read's (``read``): at READ COMMITTED
 each statement of a read transaction takes its own snapshot anyway, so the BEGIN
-and ROLLBACK around a read bought nothing but two round trips per request.
+and ROLLBACK around a read bought nothing but two round trips per request. A record
+write's BEGIN and version lock travel with its request's token check (``write_ahead``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import functools
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ READ_OPTION = "recordbase_read"
 #: PostgreSQL: a statement without parameters sent with the write's BEGIN (``write``)
 FIRST_OPTION = "recordbase_first"
 _FIRST_ROW = "recordbase_first_row"
+#: PostgreSQL: a write begun ahead by the request's token check (``write_ahead``)
+AHEAD_OPTION = "recordbase_ahead"
+_PENDING = "recordbase_pending"
 _AT_COMMIT = "recordbase_at_commit"
 
 
@@ -141,13 +145,38 @@ def _configure_postgresql(engine: sa.Engine) -> None:
             # an isolation level set for one use was reset on return to the pool
             raw.autocommit = True
         first = options.get(FIRST_OPTION)
-        if first:
+        if first and options.get(AHEAD_OPTION) and raw is not None:
+            # a write begun ahead (``write_ahead``): the BEGIN and ``first`` wait in a
+            # pipeline for the request's first statement, the token check, and the
+            # three go in one round trip (``_send_pending``, after that statement)
+            stack = ExitStack()
+            stack.enter_context(raw.pipeline())
+            raw.execute("BEGIN")
+            conn.info[_PENDING] = (stack, raw.execute(first), first)
+        elif first:
             # one message, one round trip: the statement runs in the implicit transaction
             # of a multi-statement query, which the BEGIN after it turns into this write's
             # transaction, locks and all (a failure leaves no transaction open)
             conn.info[_FIRST_ROW] = (first, conn.exec_driver_sql(f"{first}; BEGIN").first())
         else:
             conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after_execute(conn: sa.Connection, *_args: Any) -> None:
+        # before SQLAlchemy reads the statement's result, which a pipeline holds back
+        if _PENDING in conn.info:
+            _send_pending(conn)
+
+
+def _send_pending(conn: sa.Connection) -> None:
+    """Send what waits in a write-ahead's pipeline and read every answer (the BEGIN,
+    ``first`` and the statements after them); keep ``first``'s row for ``first_row``."""
+    pending = conn.info.pop(_PENDING, None)
+    if pending is None:
+        return
+    stack, cursor, first = pending
+    stack.close()  # leaving pipeline mode sends it all and waits for the answers
+    conn.info[_FIRST_ROW] = (first, cursor.fetchone())
 
 
 def is_sqlite(bind: sa.Engine | sa.Connection) -> bool:
@@ -172,6 +201,19 @@ def write(
     """
     sqlite_rebuild = rebuild and engine.dialect.name == "sqlite"
     _release_shared_read(engine)
+    ahead = _ahead.get()
+    begun = ahead.take(engine, first) if ahead is not None and not rebuild else None
+    if begun is not None:
+        conn, txn = begun
+        try:
+            with txn:  # committed on success, rolled back on error
+                yield conn
+                _run_at_commit(conn, commit=True)
+        finally:
+            conn.info.pop(_FIRST_ROW, None)
+            conn.info.pop(_AT_COMMIT, None)
+            conn.close()
+        return
     with engine.connect() as conn:
         conn = conn.execution_options(**{WRITE_OPTION: True})
         if first is not None and engine.dialect.name == "postgresql":
@@ -253,6 +295,8 @@ def _has_pipeline() -> bool:
 def first_row(conn: sa.Connection, statement: str) -> tuple[bool, Any]:
     """(True, its first row) if ``conn``'s write began with ``statement`` (``write``'s
     ``first``) and nobody asked before; else (False, None): run it yourself."""
+    if _PENDING in conn.info:
+        _send_pending(conn)
     sent = conn.info.get(_FIRST_ROW)
     if sent is None or sent[0] != statement:
         return False, None
@@ -406,6 +450,7 @@ def _failed(conn: sa.Connection | None) -> bool:
 
 
 _PG_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
+_PG_INTRANS = 2  # psycopg.pq.TransactionStatus.INTRANS
 _PG_INERROR = 3  # psycopg.pq.TransactionStatus.INERROR
 
 _shared: ContextVar[SharedRead | None] = ContextVar("recordbase_shared_read", default=None)
@@ -444,3 +489,111 @@ def _release_shared_read(engine: sa.Engine) -> None:
     shared = _shared.get()
     if shared is not None and shared.engine is engine:
         shared.release()
+
+
+class WriteAhead:
+    """PostgreSQL: a record write whose transaction the request's token check begins.
+
+    A write request's first statement is the token check, and its write begins with a
+    BEGIN and the version lock (``write``'s ``first``). Begun ahead, the three travel
+    in one round trip (a psycopg pipeline) instead of two, on one connection instead
+    of a read connection and then a write connection: ``read_ahead`` gives the token
+    check that connection, and the request's ``write`` with the same ``first`` takes
+    it over, transaction, lock and all. A request that never writes (its input was
+    refused) rolls it back when it ends. The lock is held from the token check on:
+    a change of structure waits for the write as it would from its BEGIN.
+    """
+
+    def __init__(self, engine: sa.Engine, first: str) -> None:
+        self.engine = engine
+        self.first = first
+        self._conn: sa.Connection | None = None
+        self._txn: sa.RootTransaction | None = None
+        self._opened = False
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """The write's connection for the token check (once; later reads: ``read``)."""
+        if self._opened:
+            with read(self.engine) as conn:
+                yield conn
+            return
+        self._opened = True
+        conn = self.engine.connect().execution_options(
+            **{WRITE_OPTION: True, FIRST_OPTION: self.first, AHEAD_OPTION: True}
+        )
+        self._conn = conn
+        self._txn = conn.begin()
+        try:
+            yield conn
+            _send_pending(conn)  # in case the block ran no statement
+        except BaseException:
+            self.end()
+            raise
+
+    def take(
+        self, engine: sa.Engine, first: str | None
+    ) -> tuple[sa.Connection, sa.RootTransaction] | None:
+        """The begun write for ``write(engine, first=first)``, if it is the one begun."""
+        conn, txn = self._conn, self._txn
+        if conn is None or txn is None or engine is not self.engine or first != self.first:
+            return None
+        self._conn = self._txn = None
+        raw = conn.connection.driver_connection
+        if _PENDING in conn.info or raw is None or raw.info.transaction_status != _PG_INTRANS:
+            # nothing was read with it, or a read failed in it: not a write to continue
+            self._conn, self._txn = conn, txn
+            self.end()
+            return None
+        return conn, txn
+
+    def end(self) -> None:
+        """Roll the begun write back if no ``write`` took it over."""
+        conn, txn = self._conn, self._txn
+        self._conn = self._txn = None
+        if conn is None:
+            return
+        pending = conn.info.pop(_PENDING, None)
+        try:
+            if pending is not None:
+                # read the answers (a failed one too): the rollback below undoes them
+                with suppress(conn.dialect.loaded_dbapi.Error):
+                    pending[0].close()
+        finally:
+            conn.info.pop(_FIRST_ROW, None)
+            try:
+                if txn is not None and txn.is_active:
+                    txn.rollback()
+            finally:
+                conn.close()
+
+
+_ahead: ContextVar[WriteAhead | None] = ContextVar("recordbase_write_ahead", default=None)
+
+
+@contextmanager
+def write_ahead(engine: sa.Engine, first: str) -> Iterator[None]:
+    """Let this block's token check begin its write (``WriteAhead``); PostgreSQL only
+    (with libpq's pipeline mode); elsewhere nothing changes."""
+    if engine.dialect.name != "postgresql" or not _has_pipeline():
+        yield
+        return
+    ahead = WriteAhead(engine, first)
+    token = _ahead.set(ahead)
+    try:
+        yield
+    finally:
+        _ahead.reset(token)
+        ahead.end()
+
+
+@contextmanager
+def read_ahead(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """``read`` for the token check: inside ``write_ahead``, on the begun write."""
+    ahead = _ahead.get()
+    if ahead is None or ahead.engine is not engine:
+        with read(engine) as conn:
+            yield conn
+        return
+    with ahead.read() as conn:
+        yield conn

@@ -566,8 +566,9 @@ class UserService:
         sessions = systables.sessions
         digest = hash_token(token)
         now = systables.utcnow()
-        with db.read(self.engine) as conn:
-            # one round trip: the session, its user, the licence row and the idle setting;
+        with db.read_ahead(self.engine) as conn:
+            # one round trip: the session, its user, the licence row and the idle setting
+            # (and, for a record write on PostgreSQL, its BEGIN and version lock);
             # system tables only, so prepared (planned once per connection)
             with db.prepared_statements(conn):
                 row = conn.execute(_resolve_query(), {"digest": digest}).mappings().first()

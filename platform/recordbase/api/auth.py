@@ -11,8 +11,10 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, g, jsonify, request
 
+from recordbase import db
 from recordbase.api import bp
 from recordbase.api.jsonio import json_body
+from recordbase.catalog import VERSION_LOCK
 from recordbase.errors import AuthenticationError, NotFound, PermissionDenied, ValidationError
 from recordbase.runtime import Runtime
 from recordbase.users import User
@@ -45,6 +47,19 @@ def login_required(view: F) -> F:
             )
         g.user = runtime().users.resolve(token.strip()).at(client_address())
         return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def begins_write(view: F) -> F:
+    """For a view that writes records: on PostgreSQL its token check begins the write
+    (``db.write_ahead``): one round trip and one connection fewer per write. Put it
+    above ``login_required``."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with db.write_ahead(runtime().engine, VERSION_LOCK):
+            return view(*args, **kwargs)
 
     return cast(F, wrapper)
 

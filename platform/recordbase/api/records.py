@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, jsonify, request, url_for
 
 from recordbase.api import bp
-from recordbase.api.auth import current_user, login_required, runtime
+from recordbase.api.auth import begins_write, current_user, login_required, runtime
 from recordbase.api.jsonio import json_body
 from recordbase.errors import ValidationError
 from recordbase.records.query import DEFAULT_PAGE_SIZE, FilterSpec, ListQuery
@@ -83,6 +83,7 @@ def list_records(entity: str) -> Response:
 
 
 @bp.post("/records/<entity>")
+@begins_write
 @login_required
 def create_record(entity: str) -> tuple[Response, int, dict[str, str]]:
     item = runtime().records.create(entity, json_body(), actor=current_user())
@@ -109,6 +110,7 @@ def record_history(entity: str, record_id: int) -> Response:
 
 
 @bp.patch("/records/<entity>/<int:record_id>")
+@begins_write
 @login_required
 def update_record(entity: str, record_id: int) -> Response:
     item = runtime().records.update(
@@ -122,6 +124,7 @@ def update_record(entity: str, record_id: int) -> Response:
 
 
 @bp.delete("/records/<entity>/<int:record_id>")
+@begins_write
 @login_required
 def delete_record(entity: str, record_id: int) -> tuple[str, int]:
     runtime().records.delete(
