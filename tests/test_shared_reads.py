@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from recordbase import db
 from recordbase.app import runtime_of
 from recordbase.records.query import ListQuery
 from recordbase.runtime import Runtime, make_runtime
+from support.sqlwatch import statements_run
 
 
 @pytest.fixture
@@ -108,16 +108,6 @@ def _admin_token(rt: Runtime) -> str:
     )
 
 
-def _statements(engine: sa.Engine) -> tuple[list[str], Callable[..., None]]:
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(" ".join(statement.split()))
-
-    sa.event.listen(engine, "before_cursor_execute", note)
-    return seen, note
-
-
 def test_the_token_check_reads_the_catalog_version_too(
     app: Flask, client: FlaskClient, admin: dict[str, str]
 ) -> None:
@@ -130,11 +120,8 @@ def test_the_token_check_reads_the_catalog_version_too(
     record = client.post("/api/v1/records/tasks", headers=admin, json={"title": "a"}).json
     assert record is not None
     engine = runtime_of(app).engine
-    seen, note = _statements(engine)
-    try:
+    with statements_run(engine) as seen:
         answer = client.get(f"/api/v1/records/tasks/{record['id']}", headers=admin)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
     assert answer.status_code == 200, answer.json
     selects = [s for s in seen if s.upper().startswith("SELECT")]
     assert len(selects) == 2, seen
