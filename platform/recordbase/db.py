@@ -149,10 +149,11 @@ def _configure_postgresql(engine: sa.Engine) -> None:
             # a write begun ahead (``write_ahead``): the BEGIN and ``first`` wait in a
             # pipeline for the request's first statement, the token check, and the
             # three go in one round trip (``_send_pending``, after that statement)
-            stack = ExitStack()
-            stack.enter_context(raw.pipeline())
-            raw.execute("BEGIN")
-            conn.info[_PENDING] = (stack, raw.execute(first), first)
+            with ExitStack() as stack:  # left at once if the BEGIN or ``first`` fails
+                stack.enter_context(raw.pipeline())
+                raw.execute("BEGIN")
+                cursor = raw.execute(first)
+                conn.info[_PENDING] = (stack.pop_all(), cursor, first)
         elif first:
             # one message, one round trip: the statement runs in the implicit transaction
             # of a multi-statement query, which the BEGIN after it turns into this write's
