@@ -27,10 +27,9 @@ NOTES = (
     "workers) on "
     "127.0.0.1: client, Flask, token check (it reads the catalog version too), the query, "
     "link titles, JSON. On PostgreSQL a page is two statements (token; the page with its "
-    "link titles) and no BEGIN; a PATCH is "
-    "four round trips (token; version lock with BEGIN; UPDATE returning the record before "
-    "and after; audit entry with COMMIT); all but the lock are prepared statements once "
-    "warm.",
+    "link titles) and no BEGIN; a PATCH is three round trips (the token check with the "
+    "write's BEGIN and version lock; UPDATE returning the record before and after; audit "
+    "entry with COMMIT); all but the BEGIN and the lock are prepared statements once warm.",
     "direct = the same SELECT (same columns, WHERE, ORDER BY, LIMIT 51) or UPDATE+re-read run "
     "with SQLAlchemy Core in the benchmark process on the same database, alternating with "
     "the HTTP requests; ratio = HTTP p50 / direct p50 (resp. p95); +ms = HTTP p50 - direct "
