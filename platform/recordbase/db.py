@@ -203,40 +203,36 @@ def write(
     sqlite_rebuild = rebuild and engine.dialect.name == "sqlite"
     _release_shared_read(engine)
     ahead = _ahead.get()
+    # the transaction the request's token check began (``write_ahead``), or a new one
     begun = ahead.take(engine, first) if ahead is not None and not rebuild else None
     if begun is not None:
         conn, txn = begun
-        try:
-            with txn:  # committed on success, rolled back on error
-                yield conn
-                _run_at_commit(conn, commit=True)
-        finally:
-            conn.info.pop(_FIRST_ROW, None)
-            conn.info.pop(_AT_COMMIT, None)
-            conn.close()
-        return
-    with engine.connect() as conn:
-        conn = conn.execution_options(**{WRITE_OPTION: True})
+    else:
+        conn = engine.connect().execution_options(**{WRITE_OPTION: True})
         if first is not None and engine.dialect.name == "postgresql":
             conn = conn.execution_options(**{FIRST_OPTION: first})
+        txn = None
+    try:
         if sqlite_rebuild:
             # outside any transaction, where SQLite honours the pragma
             _raw_pragma(conn, "PRAGMA foreign_keys = OFF")
+        with txn or conn.begin():  # committed on success, rolled back on error
+            yield conn
+            if sqlite_rebuild:
+                _run_at_commit(conn, commit=False)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise RuntimeError(f"a rebuild would break a foreign key: {tuple(broken)}")
+            _run_at_commit(conn, commit=True)
+    finally:
+        # the DBAPI connection's info outlives this use
+        conn.info.pop(_FIRST_ROW, None)
+        conn.info.pop(_AT_COMMIT, None)
         try:
-            with conn.begin():
-                yield conn
-                if sqlite_rebuild:
-                    _run_at_commit(conn, commit=False)
-                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
-                    if broken is not None:
-                        raise RuntimeError(f"a rebuild would break a foreign key: {tuple(broken)}")
-                _run_at_commit(conn, commit=True)
-        finally:
-            # the DBAPI connection's info outlives this use
-            conn.info.pop(_FIRST_ROW, None)
-            conn.info.pop(_AT_COMMIT, None)
             if sqlite_rebuild:
                 _raw_pragma(conn, "PRAGMA foreign_keys = ON")
+        finally:
+            conn.close()
 
 
 def at_commit(
@@ -296,8 +292,6 @@ def _has_pipeline() -> bool:
 def first_row(conn: sa.Connection, statement: str) -> tuple[bool, Any]:
     """(True, its first row) if ``conn``'s write began with ``statement`` (``write``'s
     ``first``) and nobody asked before; else (False, None): run it yourself."""
-    if _PENDING in conn.info:
-        _send_pending(conn)
     sent = conn.info.get(_FIRST_ROW)
     if sent is None or sent[0] != statement:
         return False, None
@@ -539,13 +533,11 @@ class WriteAhead:
         conn, txn = self._conn, self._txn
         if conn is None or txn is None or engine is not self.engine or first != self.first:
             return None
-        self._conn = self._txn = None
         raw = conn.connection.driver_connection
-        if _PENDING in conn.info or raw is None or raw.info.transaction_status != _PG_INTRANS:
-            # nothing was read with it, or a read failed in it: not a write to continue
-            self._conn, self._txn = conn, txn
-            self.end()
+        if raw is None or raw.info.transaction_status != _PG_INTRANS:
+            self.end()  # a read failed in it: not a write to continue
             return None
+        self._conn = self._txn = None
         return conn, txn
 
     def end(self) -> None:
@@ -555,18 +547,16 @@ class WriteAhead:
         if conn is None:
             return
         pending = conn.info.pop(_PENDING, None)
+        conn.info.pop(_FIRST_ROW, None)
         try:
             if pending is not None:
                 # read the answers (a failed one too): the rollback below undoes them
                 with suppress(conn.dialect.loaded_dbapi.Error):
                     pending[0].close()
+            if txn is not None and txn.is_active:
+                txn.rollback()
         finally:
-            conn.info.pop(_FIRST_ROW, None)
-            try:
-                if txn is not None and txn.is_active:
-                    txn.rollback()
-            finally:
-                conn.close()
+            conn.close()
 
 
 _ahead: ContextVar[WriteAhead | None] = ContextVar("recordbase_write_ahead", default=None)
