@@ -9,6 +9,7 @@ who changed the record and when.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
@@ -272,8 +273,11 @@ class RecordService:
             if "read" not in rights.actions:
                 continue
             # an alias of its own: a link to the page's own entity must not correlate
-            # the subquery's rows with the page's
-            table = catalog.table(target).alias(f"rb_link_{fdef.column}")
+            # the subquery's rows with the page's (made once per catalog, like statements)
+            table = catalog.statement(
+                ("link_alias", entity.name, fdef.column),
+                functools.partial(catalog.table(target).alias, f"rb_link_{fdef.column}"),
+            )
             out.append(statements.TitleColumn(
                 field=fdef,
                 target=target_name,
