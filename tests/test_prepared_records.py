@@ -14,6 +14,7 @@ from recordbase import db
 from recordbase.errors import Busy
 from recordbase.records.query import FilterSpec, ListQuery
 from recordbase.runtime import Runtime, create_system_tables, make_runtime
+from support.sqlwatch import prepared_on
 
 RUNS = 6  # psycopg prepares a statement on its fifth run on a connection
 
@@ -43,10 +44,7 @@ def prices(db_url: str) -> Iterator[Runtime]:
 def prepared(rt: Runtime) -> list[str]:
     """The statements prepared on the pool's one connection ([] on SQLite)."""
     with db.read(rt.engine) as conn:
-        if conn.dialect.name != "postgresql":
-            return []
-        found = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements")
-        return [" ".join(row[0].split()) for row in found]
+        return prepared_on(conn)
 
 
 def record_id(rt: Runtime) -> int:

@@ -16,7 +16,7 @@ from recordbase import db
 from recordbase.app import runtime_of
 from recordbase.records.query import ListQuery
 from recordbase.runtime import Runtime, make_runtime
-from support.sqlwatch import statements_run
+from support.sqlwatch import prepared_on, statements_run
 
 
 @pytest.fixture
@@ -207,10 +207,7 @@ def test_postgresql_prepares_the_token_check_and_survives_a_rollback(notes: Runt
         with db.shared_reads(notes.engine):
             user = notes.users.resolve(token)
             with db.read(notes.engine) as conn:  # the connection the check used
-                if conn.dialect.name != "postgresql":
-                    return []
-                found = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements")
-                statements = [row[0] for row in found]
+                statements = prepared_on(conn)
         assert user.login == "ann"
         return [s for s in statements if "rb_sessions" in s]
 

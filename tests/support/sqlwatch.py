@@ -1,5 +1,6 @@
 """What a test can see of the SQL a piece of code sends: the statements SQLAlchemy runs,
-and whether PostgreSQL's metadata version row is locked by someone else."""
+the statements a PostgreSQL connection has prepared, and whether PostgreSQL's metadata
+version row is locked by someone else."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ def idle_in_transaction(engine: sa.Engine) -> int:
             " AND state LIKE 'idle in transaction%%'"
         ).scalar()
     return int(found or 0)
+
+
+def prepared_on(conn: sa.Connection) -> list[str]:
+    """The statements prepared on ``conn``, whitespace folded ([] on SQLite)."""
+    if conn.dialect.name != "postgresql":
+        return []
+    found = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements")
+    return [" ".join(row[0].split()) for row in found]
 
 
 @contextmanager
