@@ -10,8 +10,11 @@ Run by ``make bench`` (``PYTHONPATH=tests``). For every backend and size it:
    alternating with it, the same SELECT/UPDATE run directly with SQLAlchemy Core
    on the same database (the "direct" baseline), and reports p50/p95 and the
    ratio HTTP/direct;
-4. runs 10 concurrent clients (wrk) on the first page for a bounded time (requests/s);
-5. samples the memory of the gunicorn master plus workers the whole time.
+4. times the first page once more from the least Flask app that can serve it
+   (``floorapps.page_app``: the direct SELECT and its rows as JSON), next to the direct
+   SELECT again: how far any Flask application on this server is from the direct query;
+5. runs 10 concurrent clients (wrk) on the first page for a bounded time (requests/s);
+6. samples the memory of the gunicorn master plus workers the whole time.
 
 It prints a table, checks the targets (PASS/MISS), and writes JSON to
 ``artifacts/bench_records.json``. The warm-ups bring the server to the state it runs in
@@ -57,20 +60,20 @@ from benchreport import (
     DEEP_PAGE,
     FIRST_PAGE,
     FLOOR,
+    FLOOR_PAGE,
     GET,
     NEXT_PAGE,
     SORT_INDEXED,
     UPDATE,
 )
 from benchserver import Answer, Client, Server, cpu_seconds, process_tree
+from floorapps import PAGE, SYSTEM_COLUMNS, first_page
 
 from recordbase import db
 from recordbase.runtime import make_runtime
 from support.pgcluster import PgCluster
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = 50
-SYSTEM_COLUMNS = ("id", "version", "created_at", "updated_at", "created_by", "updated_by")
 MIN_SAMPLES = 5
 
 
@@ -259,7 +262,7 @@ class Bench:
         name_col = self.col("name")
         search = sa.or_(*(self._contains(c, benchdata.SEARCH_WORD) for c in self.searchable))
         cases: list[tuple[str, dict[str, str], sa.Select[Any]]] = [
-            (FIRST_PAGE, {}, self._select([], id_desc)),
+            (FIRST_PAGE, {}, self._first_page()),
             (SORT_INDEXED, {"sort": "-amount"}, self._valued([])),
             ("sort by unindexed field (rank)", {"sort": "rank"},
              self._select([], [self._asc(self.col("rank")), t.c.id.asc()])),
@@ -281,8 +284,35 @@ class Bench:
         out.append(self._get())
         log("  update one (PATCH with If-Match)")
         out.append(self._update())
-        self._check_pages(out)
+        self.check_pages(out)
         return out
+
+    def _first_page(self) -> sa.Select[Any]:
+        return first_page(self.table, self.data.columns.values())
+
+    def floor_page(self, server: Server) -> dict[str, Any]:
+        """The first page from ``floorapps.page_app`` on ``server``, next to the direct
+        SELECT it runs: the least any Flask application takes for this page."""
+        client = Client(server.base_url)
+
+        def http(_i: int) -> float:
+            started = time.perf_counter()
+            response = client.get(self.base, params={"limit": str(PAGE)})
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                raise RuntimeError(f"floor page app answered {response.status_code}")
+            self.pages.setdefault(FLOOR_PAGE, ([], []))[0].append(_ids_of(response))
+            return elapsed
+
+        def direct(_i: int) -> float:
+            elapsed, rows = self._direct_rows(self._first_page())
+            self.pages.setdefault(FLOOR_PAGE, ([], []))[1].append([r.id for r in rows[:PAGE]])
+            return elapsed
+
+        try:
+            return measure(FLOOR_PAGE, http, direct, self.config)
+        finally:
+            client.close()
 
     def _floor(self) -> dict[str, Any]:
         def http(_i: int) -> float:
@@ -296,7 +326,7 @@ class Bench:
         log(f"  {FLOOR}")
         return measure(FLOOR, http, None, self.config)
 
-    def _check_pages(self, rows: list[dict[str, Any]]) -> None:
+    def check_pages(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             pages = self.pages.get(row["name"])
             row["same_rows"] = None if pages is None else pages[0] == pages[1]
@@ -480,6 +510,14 @@ def run_one(
             bench = Bench(dataset, server, config)
             try:
                 rows = bench.run()
+                log(f"  {FLOOR_PAGE}")
+                with Server(url, workdir / f"floor-page-{backend}-{size}.log",
+                            workers=config.workers, threads=config.threads,
+                            app="page") as floor_server:
+                    floor = bench.floor_page(floor_server)
+                bench.check_pages([floor])
+                rows.insert(next(i for i, r in enumerate(rows) if r["name"] == FIRST_PAGE) + 1,
+                            floor)
                 log(f"  {config.clients} concurrent clients on the first page, {config.load_s} s")
                 cpu_before = server.cpu_seconds(), db_cpu_seconds(pg)
                 load = run_load(server.base_url, f"{bench.base}?limit={PAGE}", bench.token,

@@ -241,8 +241,9 @@ class MemorySampler:
 class Server:
     """``recordbase --database URL serve`` on 127.0.0.1:<free port>, stopped on exit.
 
-    With ``app`` (a name in ``floorapps``: "bare" or "flask") it serves that WSGI
-    application instead, with gunicorn and the options ``recordbase serve`` gives it.
+    With ``app`` (a name in ``floorapps``: "bare", "flask" or "page") it serves that WSGI
+    application instead, with gunicorn and the options ``recordbase serve`` gives it (the
+    page app reads the database at ``database_url``).
     """
 
     def __init__(
@@ -318,7 +319,7 @@ class Server:
             ]  # fmt: skip
         launcher = Path(__file__).with_name("floorapps.py")
         return [sys.executable, str(launcher), self.app, str(self.port), str(self.workers),
-                str(self.threads)]
+                str(self.threads), *([self.database_url] if self.database_url else [])]
 
     def _wait_ready(self) -> None:
         assert self.proc is not None
