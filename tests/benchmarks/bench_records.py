@@ -230,9 +230,11 @@ class Bench:
             rows = conn.execute(stmt).all()
         return time.perf_counter() - started, rows
 
-    def _http_get(self, path: str, params: dict[str, str] | None = None) -> tuple[float, Any]:
+    def _http_get(
+        self, path: str, params: dict[str, str] | None = None, client: Client | None = None
+    ) -> tuple[float, Any]:
         started = time.perf_counter()
-        response = self.client.get(path, params=params)
+        response = (client or self.client).get(path, params=params)
         elapsed = time.perf_counter() - started
         if response.status_code != 200:
             raise RuntimeError(f"GET {path} {params}: HTTP {response.status_code} "
@@ -240,10 +242,13 @@ class Bench:
         return elapsed, response
 
     def _list_pair(
-        self, name: str, params: dict[str, str], stmt: sa.Select[Any]
+        self, name: str, params: dict[str, str], stmt: sa.Select[Any],
+        client: Client | None = None,
     ) -> tuple[Timed, Timed]:
+        """HTTP (on ``client``, else the benchmark's Recordbase client) and direct."""
         def http(_i: int) -> float:
-            elapsed, response = self._http_get(self.base, {**params, "limit": str(PAGE)})
+            elapsed, response = self._http_get(self.base, {**params, "limit": str(PAGE)},
+                                               client)
             self.pages.setdefault(name, ([], []))[0].append(_ids_of(response))
             return elapsed
 
@@ -294,23 +299,9 @@ class Bench:
         """The first page from ``floorapps.page_app`` on ``server``, next to the direct
         SELECT it runs: the least any Flask application takes for this page."""
         client = Client(server.base_url)
-
-        def http(_i: int) -> float:
-            started = time.perf_counter()
-            response = client.get(self.base, params={"limit": str(PAGE)})
-            elapsed = time.perf_counter() - started
-            if response.status_code != 200:
-                raise RuntimeError(f"floor page app answered {response.status_code}")
-            self.pages.setdefault(FLOOR_PAGE, ([], []))[0].append(_ids_of(response))
-            return elapsed
-
-        def direct(_i: int) -> float:
-            elapsed, rows = self._direct_rows(self._first_page())
-            self.pages.setdefault(FLOOR_PAGE, ([], []))[1].append([r.id for r in rows[:PAGE]])
-            return elapsed
-
         try:
-            return measure(FLOOR_PAGE, http, direct, self.config)
+            pair = self._list_pair(FLOOR_PAGE, {}, self._first_page(), client)
+            return measure(FLOOR_PAGE, *pair, self.config)
         finally:
             client.close()
 
