@@ -38,6 +38,7 @@ still pay for parsing and planning. Environment variables (defaults in brackets)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import platform
 import random
@@ -261,7 +262,9 @@ class Bench:
 
     # --- the measurements -----------------------------------------------------------
 
-    def run(self) -> list[dict[str, Any]]:
+    def run(self, floor_server: Callable[[], Server]) -> list[dict[str, Any]]:
+        """Every measurement; ``floor_server`` starts ``floorapps.page_app`` for the line
+        under the first page."""
         t = self.table
         id_desc = [t.c.id.desc()]
         name_col = self.col("name")
@@ -281,6 +284,10 @@ class Bench:
         for name, params, stmt in cases:
             log(f"  {name}")
             out.append(measure(name, *self._list_pair(name, params, stmt), self.config))
+            if name == FIRST_PAGE:
+                log(f"  {FLOOR_PAGE}")
+                with floor_server() as server:
+                    out.append(self._floor_page(server))
             if name == SORT_INDEXED:
                 log(f"  {NEXT_PAGE}")
                 out.append(self._next_pages())
@@ -289,13 +296,13 @@ class Bench:
         out.append(self._get())
         log("  update one (PATCH with If-Match)")
         out.append(self._update())
-        self.check_pages(out)
+        self._check_pages(out)
         return out
 
     def _first_page(self) -> sa.Select[Any]:
         return first_page(self.table, self.data.columns.values())
 
-    def floor_page(self, server: Server) -> dict[str, Any]:
+    def _floor_page(self, server: Server) -> dict[str, Any]:
         """The first page from ``floorapps.page_app`` on ``server``, next to the direct
         SELECT it runs: the least any Flask application takes for this page."""
         client = Client(server.base_url)
@@ -317,7 +324,7 @@ class Bench:
         log(f"  {FLOOR}")
         return measure(FLOOR, http, None, self.config)
 
-    def check_pages(self, rows: list[dict[str, Any]]) -> None:
+    def _check_pages(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             pages = self.pages.get(row["name"])
             row["same_rows"] = None if pages is None else pages[0] == pages[1]
@@ -500,15 +507,10 @@ def run_one(
                     workers=config.workers, threads=config.threads) as server:
             bench = Bench(dataset, server, config)
             try:
-                rows = bench.run()
-                log(f"  {FLOOR_PAGE}")
-                with Server(url, workdir / f"floor-page-{backend}-{size}.log",
-                            workers=config.workers, threads=config.threads,
-                            app="page") as floor_server:
-                    floor = bench.floor_page(floor_server)
-                bench.check_pages([floor])
-                rows.insert(next(i for i, r in enumerate(rows) if r["name"] == FIRST_PAGE) + 1,
-                            floor)
+                rows = bench.run(functools.partial(
+                    Server, url, workdir / f"floor-page-{backend}-{size}.log",
+                    workers=config.workers, threads=config.threads, app="page",
+                ))
                 log(f"  {config.clients} concurrent clients on the first page, {config.load_s} s")
                 cpu_before = server.cpu_seconds(), db_cpu_seconds(pg)
                 load = run_load(server.base_url, f"{bench.base}?limit={PAGE}", bench.token,

@@ -20,7 +20,7 @@ DEEP_PAGE = "deep page, indexed sort (cursor at 50%)"
 FLOOR = "HTTP floor: 401 before any query"
 FLOOR_WSGI = "the same 401 from a bare WSGI function"
 FLOOR_FLASK = "the same 401 from a one-route Flask app"
-FLOOR_PAGE = "  the same SELECT from a one-route Flask app"
+FLOOR_PAGE = "first page, one-route Flask app, same SELECT"
 TARGET_ROWS = 1_000_000
 
 NOTES = (
@@ -46,7 +46,7 @@ NOTES = (
     "measured once, before the runs.",
     "HTTP floor = a request refused for want of a token: client, gunicorn, Flask routing "
     "and a problem document, no database; what the transport alone costs.",
-    "The same SELECT from a one-route Flask app (the line under the first page): the "
+    "First page, one-route Flask app, same SELECT (the line under the first page): the "
     "first page's direct SELECT run by a Flask app with one route under the same gunicorn "
     "settings and client, its 50 rows sent as orjson's JSON; no token check, rights, link "
     "titles or typed values. Timed alternating with the direct SELECT: its ratio is the "
